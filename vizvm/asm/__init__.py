@@ -1,0 +1,1 @@
+"""Assembler back ends for guest sources, and disassembly for display."""

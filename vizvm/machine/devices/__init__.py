@@ -1,0 +1,1 @@
+"""The PC's devices at their standard ports, all deterministic."""
