@@ -130,10 +130,30 @@ ALIGN = re.compile(r"^(?P<labels>(?:\s*[A-Za-z_.$][\w.$]*\s*:)*)\s*\.(?:b?align)
                    re.IGNORECASE)
 
 
+SEGMENT_STACK_OPS = {
+    ("push", "es"): "0x06", ("push", "cs"): "0x0e", ("push", "ss"): "0x16",
+    ("push", "ds"): "0x1e", ("push", "fs"): "0x0f, 0xa0", ("push", "gs"): "0x0f, 0xa8",
+    ("pop", "es"): "0x07", ("pop", "ss"): "0x17", ("pop", "ds"): "0x1f",
+    ("pop", "fs"): "0x0f, 0xa1", ("pop", "gs"): "0x0f, 0xa9",
+}
+LABELS = re.compile(r"^((?:\s*[A-Za-z_.$][\w.$]*\s*:(?!:))*)\s*(.*)$", re.DOTALL)
+
+
 def _normalize(text: str) -> str:
-    """`.align N` pads with zeros: the two assemblers pick different NOPs otherwise."""
+    """Rewrite the forms keystone encodes wrongly into what the CPU means in 32-bit code.
+
+    `.align N` pads with zeros (the assemblers pick different NOPs); `push cs`
+    and friends, which keystone makes 16-bit pushes, become their one-byte
+    opcodes; `iret`, a 16-bit IRET to keystone, becomes `iretd`.
+    """
     if match := ALIGN.match(text):
         return f"{match.group('labels')} .balign {match.group('n').strip()}, 0".strip()
+    labels, body = LABELS.match(text).groups()  # type: ignore[union-attr]
+    words = body.lower().split()
+    if len(words) == 2 and tuple(words) in SEGMENT_STACK_OPS:
+        return f"{labels} .byte {SEGMENT_STACK_OPS[words[0], words[1]]}".strip()
+    if words == ["iret"]:
+        return f"{labels} iretd".strip()
     return text
 
 
@@ -226,18 +246,6 @@ def check(statement: Statement, program: Program) -> str | None:
                 "use `.fill`, `.space` or `.align` to place things")
     if mnemonic and not mnemonic.startswith(".") and ('"' in operands or "'" in operands):
         return "character and string constants only go in .ascii/.asciz: write the number"
-    if mnemonic == "iret":
-        return "write `iretd`: keystone encodes `iret` as the 16-bit IRET"
-    if mnemonic in ("push", "pop") and lowered.strip() in SEGMENT_REGISTERS:
-        sreg = lowered.strip()
-        code = {"push": {"es": "0x06", "cs": "0x0e", "ss": "0x16", "ds": "0x1e",
-                         "fs": "0x0f, 0xa0", "gs": "0x0f, 0xa8"},
-                "pop": {"es": "0x07", "ss": "0x17", "ds": "0x1f",
-                        "fs": "0x0f, 0xa1", "gs": "0x0f, 0xa9"}}[mnemonic].get(sreg)
-        if code is None:
-            return "`pop cs` does not exist on 32-bit x86"
-        return (f"write `.byte {code}` for `{mnemonic} {sreg}`: keystone encodes it with a "
-                "16-bit operand size")
     if "offset" in lowered_words:
         return "keystone has no OFFSET: write `lea reg, [label]` for a label's address"
     if mnemonic in ("jmp", "call") and re.match(r"^\s*(far\s+)?\w+\s*:\s*\w+", lowered):

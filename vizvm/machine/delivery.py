@@ -12,8 +12,9 @@ from __future__ import annotations
 import enum
 import struct
 from dataclasses import dataclass
+from typing import Protocol
 
-from vizvm.machine.cpu import IF, NT, RF, TF, VM, Cpu
+from vizvm.machine.cpu import IF, NT, RF, TF, VM, Cpu, TableRegister
 from vizvm.machine.descriptors import (
     TSS_MIN_LIMIT,
     TYPE_INTERRUPT_GATE16,
@@ -27,7 +28,7 @@ from vizvm.machine.descriptors import (
     selector_rpl,
     tss_stack_offset,
 )
-from vizvm.machine.memory import MachineError
+from vizvm.machine.memory import GuestMemory, MachineError
 from vizvm.machine.vectors import GP, NP, SS, TS, WITH_ERROR_CODE, CpuFault
 
 
@@ -64,7 +65,17 @@ class Target:
     stack: tuple[int, int, Descriptor] | None  # (SS, ESP, SS descriptor) on a switch
 
 
-def resolve(cpu: Cpu, vector: int, source: Source, cpl: int) -> Target:
+class DescriptorTables(Protocol):
+    """The CPU's tables, real (Cpu) or as a monitor's virtual CPU sees them."""
+
+    memory: GuestMemory
+
+    def table_register(self, name: str) -> TableRegister: ...
+
+    def read_descriptor(self, selector: int) -> Descriptor: ...
+
+
+def resolve(cpu: DescriptorTables, vector: int, source: Source, cpl: int) -> Target:
     """Check the gate and handler as the CPU does before touching any stack."""
     ext = 1 if source is not Source.SOFTWARE else 0
     idt_code = vector * 8 + 2 + ext
@@ -98,7 +109,7 @@ def resolve(cpu: Cpu, vector: int, source: Source, cpl: int) -> Target:
     return Target(gate, (selector & 0xFFFC) | ring, descriptor, ring, stack)
 
 
-def _inner_stack(cpu: Cpu, ring: int, ext: int) -> tuple[int, int, Descriptor]:
+def _inner_stack(cpu: DescriptorTables, ring: int, ext: int) -> tuple[int, int, Descriptor]:
     """SSn:ESPn from the current TSS, checked as for a stack switch."""
     tr = cpu.table_register("tr")
     esp_off, ss_off = tss_stack_offset(ring)
@@ -119,7 +130,7 @@ def _inner_stack(cpu: Cpu, ring: int, ext: int) -> tuple[int, int, Descriptor]:
     return ss, esp, descriptor
 
 
-def push_frame(cpu: Cpu, ss_base: int, esp: int, words: list[int], ss_limit: int,
+def push_frame(cpu: DescriptorTables, ss_base: int, esp: int, words: list[int], ss_limit: int,
                ss_selector: int) -> int:
     """Write dwords (first pushed first) below ESP; returns the new ESP."""
     new_esp = (esp - 4 * len(words)) & 0xFFFFFFFF

@@ -11,7 +11,7 @@ from unicorn import x86_const as x86
 
 from vizvm.machine.cpu import Cpu
 from vizvm.machine.descriptors import TSS_IOMAP_BASE, TSS_MIN_LIMIT, TYPE_TSS32_AVAILABLE
-from vizvm.machine.memory import MachineError
+from vizvm.machine.memory import GuestMemory, MachineError
 from vizvm.machine.vectors import CpuFault
 
 
@@ -24,16 +24,22 @@ def io_permitted(cpu: Cpu, port: int, size: int) -> bool:
 def bitmap_allows(cpu: Cpu, port: int, size: int) -> bool:
     _sel, base, limit, flags = cpu.uc.reg_read(x86.UC_X86_REG_TR)
     tss_type = (flags >> 8) & 0xF
-    if not flags & (1 << 15) or tss_type | 2 != TYPE_TSS32_AVAILABLE | 2 or limit < TSS_MIN_LIMIT:
+    if not flags & (1 << 15) or tss_type | 2 != TYPE_TSS32_AVAILABLE | 2:
+        return False
+    return tss_bitmap_allows(cpu.memory, base, limit, port, size)
+
+
+def tss_bitmap_allows(memory: GuestMemory, base: int, limit: int, port: int, size: int) -> bool:
+    """The I/O permission bitmap of a 32-bit TSS at `base` grants the ports."""
+    if limit < TSS_MIN_LIMIT:
         return False
     try:
-        iomap = cpu.memory.read_u16(base + TSS_IOMAP_BASE)
+        iomap = memory.read_u16(base + TSS_IOMAP_BASE)
         byte = iomap + port // 8
         if byte + 1 > limit:
             return False
-        bits = cpu.memory.read_u16(base + byte)
+        bits = memory.read_u16(base + byte)
     except (MachineError, CpuFault):
         return False
     mask = ((1 << size) - 1) << (port % 8)
     return not bits & mask
-

@@ -87,7 +87,10 @@ class Machine:
         self._stop_at: int | None = None
         self._deferred: list[Callable[[], None]] = []
         self._step_first = False
+        self._single_step = False  # the chunk runs one instruction past a shadow
         self._watch_hook: int | None = None
+        self.breakpoints: frozenset[int] = frozenset()
+        self.at_breakpoint = False
         self._unmapped: str | None = None
         loader.load(self.memory, self.cpu, image)
         self._install_hooks()
@@ -145,7 +148,7 @@ class Machine:
 
     def _int_size(self, vector: int, next_pc: int) -> int:
         """Length of the INT n / INT3 / INTO that ended at next_pc."""
-        before = self._code_at(next_pc - 2)[:2] if next_pc >= 2 else b""
+        before = self.code_at(next_pc - 2)[:2] if next_pc >= 2 else b""
         if len(before) == 2 and before[-1:] in (b"\xcc", b"\xce", b"\xf1") and not (
             before[:1] == b"\xcd" and before[1] == vector
         ):
@@ -162,7 +165,7 @@ class Machine:
 
     def _on_invalid(self, uc: Uc, _data: object) -> bool:
         pc = self.linear_pc()
-        code = self._code_at(pc)
+        code = self.code_at(pc)
         if code[:2] == RDPMC:
             self._rdpmc(pc)
         else:
@@ -214,15 +217,16 @@ class Machine:
         if not isinstance(outcome, Emulated):
             self._defer_io_fault()
 
-    def port_read(self, port: int, size: int) -> int:
+    def port_read(self, port: int, size: int, *, cost: str = "io_device") -> int:
+        """A device register read; a monitor's device model passes no hardware cost."""
         value = self.bus.read(port, size)
-        self._io_event(port, size, value, "in")
+        self._io_event(port, size, value, "in", cost)
         return value
 
-    def port_write(self, port: int, size: int, value: int) -> None:
+    def port_write(self, port: int, size: int, value: int, *, cost: str = "io_device") -> None:
         device = self.bus.device_at(port)
         self.bus.write(port, size, value)
-        self._io_event(port, size, value, "out")
+        self._io_event(port, size, value, "out", cost)
         if self.debug_exit.code is not None and self.exit is None:
             self.exit = Exit(ExitKind.POWEROFF, "the guest powered off", code=self.debug_exit.code)
             self.request_stop()
@@ -230,14 +234,14 @@ class Machine:
             # the next timer edge or a now-unmasked request: let the loop look again
             self.request_stop()
 
-    def _io_event(self, port: int, size: int, value: int, direction: str) -> None:
+    def _io_event(self, port: int, size: int, value: int, direction: str, cost: str) -> None:
         device = self.bus.device_at(port)
         name = device.name if device is not None else "no device"
         arrow = "->" if direction == "out" else "<-"
         self.emit(
             Kind.IO,
             f"{direction.upper()} port {port:#06x} ({name}) {arrow} {value:#x}",
-            cost="io_device",
+            cost=cost,
             data={"port": port, "size": size, "value": value, "direction": direction},
         )
 
@@ -269,6 +273,31 @@ class Machine:
             self._stop_at = self._counter.value
         self.uc.emu_stop()
 
+    def set_breakpoints(self, addresses: frozenset[int] | set[int]) -> None:
+        """Linear addresses where `advance` pauses before executing the instruction."""
+        self.breakpoints = frozenset(addresses)
+        self.uc.ctl_set_exits(sorted(self.breakpoints))
+        self.uc.ctl_flush_tb()  # exits are compiled into translated blocks
+
+    def _step_off_breakpoint(self) -> None:
+        """Execute the instruction under a breakpoint: without the exit, once."""
+        self.uc.ctl_set_exits([])
+        self.uc.ctl_flush_tb()
+        try:
+            self._run_chunk(1)
+        finally:
+            self.uc.ctl_set_exits(sorted(self.breakpoints))
+            self.uc.ctl_flush_tb()
+
+    def run_to(self, address: int, limit: int) -> Exit | None:
+        """Run until the instruction at `address` is next, an exit, or `limit` ticks."""
+        saved = self.breakpoints
+        self.set_breakpoints({address})
+        try:
+            return self.advance(self.ticks + limit)
+        finally:
+            self.set_breakpoints(saved)
+
     def check_interrupts_after_next(self) -> None:
         """An interrupt window opened: look again after one more instruction (STI shadow)."""
         self._step_first = True
@@ -284,7 +313,7 @@ class Machine:
             self._watch_hook = None
 
     def _on_block_watch(self, uc: Uc, address: int, size: int, _data: object) -> None:
-        if self.cpu.eflags & IF:
+        if self.cpu.eflags & IF and not self._single_step:
             self.request_stop()
 
     def shutdown(self, message: str) -> None:
@@ -323,7 +352,7 @@ class Machine:
         self.shutdown("triple fault: " + " while delivering ".join(reversed(chain)))
         return None
 
-    def _code_at(self, linear: int) -> bytes:
+    def code_at(self, linear: int) -> bytes:
         """Up to 15 bytes of code at a linear address, fewer at the end of memory."""
         for size in (MAX_INSN, 8, 4, 2, 1):
             try:
@@ -333,7 +362,7 @@ class Machine:
         return b""
 
     def instruction_at(self, linear: int) -> Insn:
-        return decode(self._code_at(linear), linear)
+        return decode(self.code_at(linear), linear)
 
     def emit(
         self,
@@ -377,7 +406,9 @@ class Machine:
         return self.exit
 
     def advance(self, until_ticks: int) -> Exit | None:
-        """Run until an exit, or pause when the clock reaches `until_ticks`."""
+        """Run until an exit, or pause at `until_ticks` or at a breakpoint."""
+        resume = self.at_breakpoint
+        self.at_breakpoint = False
         while self.exit is None:
             self._raise_timer_irqs()
             if self.halted:
@@ -390,11 +421,18 @@ class Machine:
                     continue
             if self.ticks >= until_ticks:
                 return None
-            self._run_chunk(self._chunk_size(until_ticks))
+            if resume and self.linear_pc() in self.breakpoints:
+                self._step_off_breakpoint()
+            else:
+                self._run_chunk(self._chunk_size(until_ticks))
+            resume = False
+            if self.at_breakpoint:
+                return None
         return self.exit
 
     def _chunk_size(self, until_ticks: int) -> int:
         size = min(until_ticks - self.ticks, CHUNK)
+        self._single_step = self._step_first
         if self._step_first:
             self._step_first = False
             return 1
@@ -476,13 +514,22 @@ class Machine:
             self.fail(f"the emulator stopped: {failure}")
 
     def _stopped_early(self) -> None:
-        """Unicorn returns early only for HLT executed at real ring 0."""
-        if self._code_at(self.linear_pc() - 1)[:1] == b"\xf4":
+        """Unicorn returns early for a breakpoint, or for HLT at real ring 0."""
+        if self.linear_pc() in self.breakpoints:
+            self.at_breakpoint = True
+            return
+        if self.code_at(self.linear_pc() - 1)[:1] == b"\xf4":
             self.halted = True
             self.emit(Kind.HALT, "HLT: the CPU waits for the next interrupt",
                       address=self.linear_pc() - 1, cost="halt")
             return
         self.fail(f"emulation stopped at {self.linear_pc():#010x} for no known reason")
+
+    def finish(self) -> None:
+        """Let the supervisor settle guest-visible state it keeps lazily."""
+        finish = getattr(self.supervisor, "finish", None)
+        if finish is not None:
+            finish()
 
     # inspection --------------------------------------------------------------------
     def ram(self) -> bytes:

@@ -1,0 +1,3 @@
+from vizvm.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,127 @@
+"""The headless commands of BRIEF.md: vizvm run | compare | classify.
+
+Every command takes --json and then prints exactly one JSON document on
+stdout. Bad input (a missing file, broken assembly, an unknown technique)
+ends with a message naming what and where, and exit status 2, never a
+Python traceback; a guest that loops, faults or triple-faults is a normal
+run with its exit reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+from vizvm import __version__
+from vizvm.asm.source import AsmError
+from vizvm.machine.layout import DEFAULT_BUDGET
+from vizvm.machine.loader import LoadError
+from vizvm.machine.uc_internals import UnicornProbeError
+from vizvm.monitors import cost_model, registry
+from vizvm.session.program import ProgramError
+
+USAGE_ERROR = 2
+INTERNAL_ERROR = 70
+
+Command = Callable[[argparse.Namespace], tuple[dict, str]]
+
+
+def _budget(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""), 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("the budget must be positive")
+    return value
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+
+
+def _machine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-insns", type=_budget, default=DEFAULT_BUDGET, metavar="N",
+                        help=f"instruction budget (default {DEFAULT_BUDGET:,})")
+    parser.add_argument("--profile", choices=sorted(cost_model.PROFILES),
+                        default=cost_model.DEFAULT_PROFILE, help="cost model profile")
+    parser.add_argument("--kernel-ring", type=int, choices=(1, 3), default=1,
+                        help="trap-emulate: the ring the guest kernel really runs in")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vizvm",
+        description="See how virtualization works inside. With no command, runs a demo.",
+    )
+    parser.add_argument("--version", action="version", version=f"vizvm {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="run a program under one technique")
+    run.add_argument("program", help="assembly source (.asm, .s), flat binary, or built-in guest")
+    run.add_argument("--technique", "-t", default="native", metavar="T",
+                     help=f"one of {', '.join(registry.TECHNIQUES)}")
+    run.add_argument("--trace", metavar="FILE", help="write every event as JSON Lines")
+    _machine_options(run)
+    _common(run)
+
+    compare = sub.add_parser("compare", help="run a program under every technique that can")
+    compare.add_argument("program")
+    compare.add_argument("--techniques", metavar="T,T", help="a comma-separated subset")
+    _machine_options(compare)
+    _common(compare)
+
+    classify = sub.add_parser(
+        "classify", help="run one instruction at ring 0 and deprivileged, and classify it")
+    classify.add_argument("instruction", help='e.g. "popfd" or "mov eax, cs"; '
+                          'statements before the last one set up registers')
+    classify.add_argument("--cpl", type=int, choices=(1, 2, 3), default=1,
+                          help="the ring the deprivileged kernel really runs in (default 1)")
+    _common(classify)
+    return parser
+
+
+def _commands() -> dict[str, Command]:
+    from vizvm.cli import classify, runs
+
+    return {"run": runs.run, "compare": runs.compare, "classify": classify.classify}
+
+
+def _error(args: argparse.Namespace, kind: str, message: str, **where: object) -> int:
+    if getattr(args, "json", False):
+        print(json.dumps({"error": {"kind": kind, "message": message, **where}}, indent=2))
+    else:
+        print(f"vizvm: {message}", file=sys.stderr)
+    return USAGE_ERROR
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        from vizvm.cli.demo import demo
+
+        return demo()
+    try:
+        doc, text = _commands()[args.command](args)
+    except AsmError as exc:
+        return _error(args, "assembly", str(exc), file=exc.filename, line=exc.line)
+    except (ProgramError, LoadError) as exc:
+        return _error(args, "program", str(exc))
+    except registry.TechniqueError as exc:
+        return _error(args, "technique", str(exc))
+    except UnicornProbeError as exc:
+        return _error(args, "unicorn", f"this Unicorn build is not supported: {exc}")
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if os.environ.get("VIZVM_DEBUG"):
+            traceback.print_exc()
+        message = f"internal error: {type(exc).__name__}: {exc} (set VIZVM_DEBUG=1 for details)"
+        _error(args, "internal", message)
+        return INTERNAL_ERROR
+    print(json.dumps(doc, indent=2) if args.json else text)
+    return 0

@@ -1,0 +1,26 @@
+"""Guests that come with vizvm, as sources and as built images.
+
+The images are committed so that running a built-in guest needs no
+assembler; `python -m vizvm.guests.build` rebuilds them and the tests check
+that they match their sources.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+BUILTIN = {
+    "hello": "prints a line on COM1 and powers off",
+    "kernel": "loads its GDT, IDT and TSS, programs the PIC and PIT, runs a ring-3 task "
+    "with system calls under timer interrupts, powers off with a checksum",
+    "holes": "asks the CPU ten questions that classic x86 answers differently to a "
+    "deprivileged kernel (POPF, PUSHF, CS, SGDT, SIDT, STR, SMSW, LAR, LSL)",
+}
+
+
+def source(name: str) -> str:
+    return resources.files(__package__).joinpath(f"{name}.asm").read_text()
+
+
+def image(name: str) -> bytes:
+    return resources.files(__package__).joinpath(f"{name}.bin").read_bytes()

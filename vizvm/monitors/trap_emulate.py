@@ -1,0 +1,209 @@
+"""Trap-and-emulate on classic x86, with its holes left open.
+
+The guest kernel runs deprivileged (ring 1, or ring 3 as an option) on
+shadow descriptor tables. Every privileged instruction faults into the
+monitor, which emulates it on the virtual CPU; exceptions, INT n and timer
+interrupts are reflected into the guest's own handlers, the last only when
+the virtual IF allows. Sensitive instructions that do not fault (POPF,
+PUSHF, SGDT, SIDT, SLDT, STR, SMSW, LAR, LSL, VERR, VERW, reading CS or SS)
+run as they are and show the guest the real state: Popek and Goldberg's
+condition fails on this architecture, and that is the lesson.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vizvm.machine.delivery import Delivered, Source
+from vizvm.machine.supervisor import Emulated, PortAccess, Trap
+from vizvm.machine.vectors import GP, NP, CpuFault, short_name
+from vizvm.machine.vectors import name as vector_name
+from vizvm.monitors import privileged
+from vizvm.monitors.core import MonitorCore
+from vizvm.monitors.io_access import guest_may_use_port
+from vizvm.monitors.reflect import GuestTripleFault, reflect
+from vizvm.monitors.segments import Unsupported
+from vizvm.trace.events import Kind
+
+if TYPE_CHECKING:
+    from vizvm.machine.machine import Machine
+
+
+class TrapEmulate:
+    name = "trap-emulate"
+
+    def __init__(self, kernel_ring: int = 1) -> None:
+        if kernel_ring not in (1, 3):
+            raise ValueError("the guest kernel can be deprivileged to ring 1 or ring 3")
+        self.kernel_ring = kernel_ring
+        self.machine: Machine | None = None
+        self._core: MonitorCore | None = None
+        self._held = False  # an interrupt arrived while the virtual IF was 0
+
+    @property
+    def core(self) -> MonitorCore:
+        assert self._core is not None
+        return self._core
+
+    def setup(self, machine: Machine) -> None:
+        self.machine = machine
+        self._core = MonitorCore(machine, self.kernel_ring)
+        self._core.deprivilege()
+
+    def guest_ring(self) -> int:
+        return self.core.vcpu.cpl
+
+    def can_wake(self) -> bool:
+        return self.core.vcpu.interrupts
+
+    def finish(self) -> None:
+        """Accessed bits the CPU set in the shadow GDT belong in the guest's."""
+        self.core.cpu.begin()
+        self.core.shadow.sync_accessed()
+
+    # events ---------------------------------------------------------------------
+    def _event(self, kind: Kind, detail: str, address: int, cost: str, **data: object) -> None:
+        self.core.machine.emit(kind, detail, address=address, cost=cost, data=dict(data))
+
+    def _trapped(self, trap: Trap, why: str) -> None:
+        self._event(Kind.TRAP, why, trap.address, "trap", vector=trap.vector)
+
+    def _ring_change(self, before: int, address: int) -> None:
+        after = self.core.vcpu.cpl
+        if before != after:
+            real = self.core.real_ring
+            self._event(
+                Kind.RING,
+                f"guest ring {before} -> {after} (really ring {real(before)} -> {real(after)})",
+                address, "", **{"from": before, "to": after},
+            )
+
+    # exceptions and INT n -------------------------------------------------------------
+    def on_exception(self, trap: Trap) -> None:
+        core = self.core
+        core.cpu.begin()
+        core.shadow.sync_accessed()
+        if trap.software:
+            self._trapped(trap, f"INT {trap.vector:#04x} at ring {core.cpu.cpl}: the monitor owns "
+                                f"the real IDT, so the CPU entered the monitor")
+            self._reflect(trap.vector, trap.source, trap.return_eip, None, trap.address)
+            return
+        insn = core.instruction(trap.address)
+        if trap.vector in (GP, NP) and insn is not None:
+            try:
+                if self._emulate(trap, insn):
+                    return
+            except CpuFault as fault:
+                self._trapped(trap, self._why(trap, insn.mnemonic))
+                self._reflect_fault(fault, trap.address)
+                return
+            except (Unsupported, privileged.PagingNotVirtualized) as exc:
+                core.machine.fail(f"{insn.mnemonic} at {trap.address:#010x}: {exc}")
+                return
+        what = insn.mnemonic if insn is not None else "the instruction"
+        self._trapped(trap, f"{short_name(trap.vector)} from {what} at guest ring "
+                            f"{core.vcpu.cpl}: the CPU entered the monitor")
+        self._reflect(trap.vector, trap.source, trap.return_eip, trap.error_code, trap.address)
+
+    def _why(self, trap: Trap, mnemonic: str) -> str:
+        ring = self.core.cpu.cpl
+        if trap.vector == NP:
+            return (f"{mnemonic.upper()} at ring {ring}: the shadow GDT marks code segments "
+                    f"not present, so the CPU raised #NP into the monitor")
+        return (f"{mnemonic.upper()} at ring {ring} is privileged (the guest kernel is not in "
+                f"ring 0), so the CPU raised #GP into the monitor")
+
+    def _emulate(self, trap: Trap, insn: object) -> bool:
+        core = self.core
+        before = core.vcpu.cpl
+        result = privileged.emulate(core, insn)  # type: ignore[arg-type]
+        if result is None:
+            return False
+        self._trapped(trap, self._why(trap, insn.mnemonic))  # type: ignore[attr-defined]
+        if result.advance:
+            state = core.cpu.begin()
+            state.set_eip(core.cpu.eip + insn.size)  # type: ignore[attr-defined]
+            core.cpu.commit()
+        self._event(Kind.EMULATE, f"the monitor {result.summary}", trap.address, "emulate")
+        self._ring_change(before, trap.address)
+        machine = core.machine
+        if machine.halted:
+            machine.emit(Kind.HALT, "the guest waits for an interrupt (HLT emulated)",
+                         address=trap.address, cost="halt")
+            machine.request_stop()
+        elif result.window and machine.pic.has_interrupt():
+            machine.check_interrupts_after_next()
+        elif result.returned and core.vcpu.interrupts and machine.pic.has_interrupt():
+            machine.request_stop()
+        return True
+
+    def _reflect(
+        self, vector: int, source: Source, return_eip: int, error_code: int | None, address: int
+    ) -> Delivered | None:
+        core = self.core
+        before = core.vcpu.cpl
+        try:
+            delivered = reflect(core, vector, source, return_eip, error_code)
+        except GuestTripleFault as exc:
+            core.machine.shutdown(str(exc))
+            return None
+        kind = Kind.INTERRUPT if source is Source.EXTERNAL else Kind.EXCEPTION
+        self._event(
+            kind,
+            f"{vector_name(delivered.vector)} reflected into the guest's handler at "
+            f"{delivered.handler_cs:#06x}:{delivered.handler_eip:#010x}",
+            address, "reflect", vector=delivered.vector, error_code=delivered.error_code,
+        )
+        self._ring_change(before, address)
+        return delivered
+
+    def _reflect_fault(self, fault: CpuFault, address: int) -> None:
+        """The emulated instruction faulted as it would have on the guest's own CPU."""
+        if fault.cr2 is not None:
+            self.core.vcpu.cr2 = fault.cr2
+        eip = self.core.cpu.eip
+        self._reflect(fault.vector, Source.EXCEPTION, eip, fault.error_code, address)
+
+    # port I/O ----------------------------------------------------------------------------
+    def on_io_fault(self, access: PortAccess) -> Emulated | None:
+        core = self.core
+        core.cpu.begin()
+        if not guest_may_use_port(core, access.port, access.size):
+            return None
+        direction = "IN" if access.is_in else "OUT"
+        self._event(
+            Kind.TRAP,
+            f"{direction} port {access.port:#06x} at ring {core.cpu.cpl}: CPL > IOPL 0 and no "
+            f"I/O bitmap, so the CPU raised #GP into the monitor",
+            access.address, "trap", port=access.port,
+        )
+        machine = core.machine
+        if access.is_in:
+            value = machine.port_read(access.port, access.size, cost="")
+            summary = f"read port {access.port:#06x} from its device model ({value:#x})"
+        else:
+            value = access.value or 0
+            machine.port_write(access.port, access.size, value, cost="")
+            summary = f"wrote {value:#x} to port {access.port:#06x} through its device model"
+        self._event(Kind.EMULATE, f"the monitor {summary}", access.address, "emulate")
+        return Emulated(value if access.is_in else 0)
+
+    # interrupts -------------------------------------------------------------------------
+    def take_interrupt(self) -> bool:
+        core = self.core
+        machine = core.machine
+        core.cpu.begin()
+        if not core.vcpu.interrupts:
+            if not self._held:
+                self._held = True
+                machine.emit(Kind.TRAP, "an interrupt arrived while the guest's virtual IF is "
+                             "0: the monitor holds it", cost="trap")
+            return False
+        vector, irq = machine.pic.acknowledge()
+        if not self._held:
+            machine.emit(Kind.TRAP, f"IRQ {irq} interrupted the guest: the CPU entered the "
+                         f"monitor", cost="trap", data={"irq": irq})
+        self._held = False
+        machine.halted = False
+        self._reflect(vector, Source.EXTERNAL, core.cpu.eip, None, machine.linear_pc())
+        return True

@@ -1,0 +1,1 @@
+"""Running guests under techniques: one run, a comparison, a classification."""
