@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,7 +30,17 @@ from vizvm.machine.descriptors import (
     tss_stack_offset,
 )
 from vizvm.machine.memory import GuestMemory, MachineError
-from vizvm.machine.vectors import GP, NP, SS, TS, WITH_ERROR_CODE, CpuFault
+from vizvm.machine.vectors import (
+    DF,
+    GP,
+    NP,
+    SS,
+    TS,
+    WITH_ERROR_CODE,
+    CpuFault,
+    escalate,
+    short_name,
+)
 
 
 class Source(enum.Enum):
@@ -99,7 +110,7 @@ def resolve(cpu: DescriptorTables, vector: int, source: Source, cpl: int) -> Tar
     descriptor = cpu.read_descriptor(selector)
     sel_code = (selector & 0xFFFC) + ext
     if not descriptor.is_code or descriptor.dpl > cpl:
-        raise CpuFault(GP, sel_code, f"handler selector {selector:#06x} is not a usable code segment")
+        raise CpuFault(GP, sel_code, f"handler selector {selector:#06x} is not usable code")
     if not descriptor.present:
         raise CpuFault(NP, sel_code, f"handler code segment {selector:#06x} not present")
     if gate.offset > descriptor.limit:
@@ -130,12 +141,14 @@ def _inner_stack(cpu: DescriptorTables, ring: int, ext: int) -> tuple[int, int, 
     return ss, esp, descriptor
 
 
-def push_frame(cpu: DescriptorTables, ss_base: int, esp: int, words: list[int], ss_limit: int,
-               ss_selector: int) -> int:
+def push_frame(
+    cpu: DescriptorTables, ss_base: int, esp: int, words: list[int], *, ss_limit: int,
+    ss_selector: int,
+) -> int:
     """Write dwords (first pushed first) below ESP; returns the new ESP."""
     new_esp = (esp - 4 * len(words)) & 0xFFFFFFFF
     if new_esp > esp or (ss_limit < 0xFFFFFFFF and esp - 1 > ss_limit):
-        raise CpuFault(SS, ss_selector & 0xFFFC, f"interrupt frame would leave the stack at {esp:#x}")
+        raise CpuFault(SS, ss_selector & 0xFFFC, f"frame would leave the stack at {esp:#x}")
     frame = struct.pack(f"<{len(words)}I", *reversed([w & 0xFFFFFFFF for w in words]))
     cpu.memory.write(ss_base + new_esp, frame)
     return new_esp
@@ -156,11 +169,13 @@ def deliver(cpu: Cpu, vector: int, source: Source, return_eip: int,
     if target.stack is not None:
         ss, esp, ss_desc = target.stack
         words = [old_ss, old_esp, *words]
-        new_esp = push_frame(cpu, ss_desc.base, esp, words, ss_desc.limit, ss)
+        new_esp = push_frame(cpu, ss_desc.base, esp, words, ss_limit=ss_desc.limit,
+                             ss_selector=ss)
         cpu.mark_accessed(ss, ss_desc)
     else:
         _sel, ss_base, ss_limit, _fl = state.segment("ss")
-        new_esp = push_frame(cpu, ss_base, old_esp, words, ss_limit, old_ss)
+        new_esp = push_frame(cpu, ss_base, old_esp, words, ss_limit=ss_limit,
+                             ss_selector=old_ss)
     cpu.mark_accessed(target.cs, target.cs_descriptor)
     state = cpu.begin()  # the pushes may have changed accessed bits, not registers
     if target.stack is not None:
@@ -182,3 +197,39 @@ def deliver(cpu: Cpu, vector: int, source: Source, return_eip: int,
         handler_eip=target.gate.offset,
         stack_switched=target.stack is not None,
     )
+
+
+class TripleFault(Exception):
+    """Delivery failed while delivering a double fault: the processor shuts down."""
+
+
+Attempt = Callable[[int, Source, int | None], Delivered]
+
+
+def with_escalation(
+    attempt: Attempt, vector: int, source: Source, error_code: int | None,
+    on_cr2: Callable[[int], None],
+) -> Delivered:
+    """Deliver, applying the double- and triple-fault rules to faults on the way.
+
+    `attempt` delivers once and raises CpuFault if the guest's tables or stack
+    make that impossible; the CPU then delivers the second fault instead, or a
+    double fault, or shuts down (SDM vol. 3A, 6.15, interrupt 8).
+    """
+    first = vector if source is Source.EXCEPTION else -1
+    chain = [short_name(vector)]
+    for _ in range(6):
+        try:
+            return attempt(vector, source, error_code)
+        except CpuFault as fault:
+            chain.append(f"{short_name(fault.vector)} ({fault.why})")
+            following = escalate(first, fault.vector) if first >= 0 else fault.vector
+            if following is None:
+                break
+            if fault.cr2 is not None:
+                on_cr2(fault.cr2)
+            if following == DF:
+                chain.append("#DF")
+            vector, source, first = following, Source.EXCEPTION, following
+            error_code = 0 if following == DF else fault.error_code
+    raise TripleFault("triple fault: " + " while delivering ".join(reversed(chain)))

@@ -44,7 +44,7 @@ from vizvm.machine.layout import DEFAULT_RAM, PAGE, MiB
 from vizvm.machine.memory import GuestMemory, MachineError
 from vizvm.machine.supervisor import Emulated, PortAccess, Supervisor, Trap
 from vizvm.machine.uc_internals import counter_reader, hook_rdtsc
-from vizvm.machine.vectors import DF, GP, UD, WITH_ERROR_CODE, CpuFault, escalate, short_name
+from vizvm.machine.vectors import GP, UD, WITH_ERROR_CODE, CpuFault
 from vizvm.trace.events import Event, Kind
 from vizvm.trace.log import EventLog
 
@@ -127,8 +127,8 @@ class Machine:
         uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid)
         uc.hook_add(UC_HOOK_INSN, self._on_in, None, 1, 0, x86.UC_X86_INS_IN)
         uc.hook_add(UC_HOOK_INSN, self._on_out, None, 1, 0, x86.UC_X86_INS_OUT)
-        unmapped = UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_FETCH_UNMAPPED
-        uc.hook_add(unmapped, self._on_unmapped)
+        uc.hook_add(UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED
+                    | UC_HOOK_MEM_FETCH_UNMAPPED, self._on_unmapped)
         hook_rdtsc(uc, self._on_rdtsc)
 
     def linear_pc(self) -> int:
@@ -333,24 +333,16 @@ class Machine:
         self, vector: int, source: delivery.Source, return_eip: int, error_code: int | None = None
     ) -> delivery.Delivered | None:
         """Deliver through the guest's IDT, with the double/triple fault rules."""
-        first = vector if source is delivery.Source.EXCEPTION else -1
-        chain = [short_name(vector)]
-        for _ in range(6):
-            try:
-                return delivery.deliver(self.cpu, vector, source, return_eip, error_code)
-            except CpuFault as fault:
-                chain.append(f"{short_name(fault.vector)} ({fault.why})")
-                following = escalate(first, fault.vector) if first >= 0 else fault.vector
-                if following is None:
-                    break
-                if fault.cr2 is not None:
-                    self.cpu.write("cr2", fault.cr2)
-                vector, source, first = following, delivery.Source.EXCEPTION, following
-                error_code = 0 if following == DF else fault.error_code
-                if following == DF:
-                    chain.append("#DF")
-        self.shutdown("triple fault: " + " while delivering ".join(reversed(chain)))
-        return None
+
+        def attempt(v: int, src: delivery.Source, code: int | None) -> delivery.Delivered:
+            return delivery.deliver(self.cpu, v, src, return_eip, code)
+
+        try:
+            return delivery.with_escalation(
+                attempt, vector, source, error_code, lambda cr2: self.cpu.write("cr2", cr2))
+        except delivery.TripleFault as exc:
+            self.shutdown(str(exc))
+            return None
 
     def code_at(self, linear: int) -> bytes:
         """Up to 15 bytes of code at a linear address, fewer at the end of memory."""
@@ -489,10 +481,7 @@ class Machine:
         finally:
             begun = self._counter.value
             self._in_chunk = False
-        if self._stop_at is not None:
-            done = self._stop_at
-        else:
-            done = min(begun, count)
+        done = self._stop_at if self._stop_at is not None else min(begun, count)
         self.executed += done
         if failure is not None:
             self._failed(failure)

@@ -89,14 +89,14 @@ class GuestMemory:
         if not pde & PTE_P:
             raise CpuFault(PF, code, f"page directory entry for {linear:#010x} not present", linear)
         if pde & PDE_PS and cr4 & CR4_PSE:
-            self._check(pde, pde, write, user, wp, linear, code)
+            self._check(pde, pde, write=write, user=user, wp=wp, linear=linear, code=code)
             self._set_bits(pde_addr, pde, PTE_A | (PTE_D if write else 0))
             return (pde & 0xFFC00000) | (linear & 0x3FFFFF)
         pte_addr = (pde & 0xFFFFF000) + (((linear >> 12) & 0x3FF) << 2)
         pte = self._entry(pte_addr)
         if not pte & PTE_P:
             raise CpuFault(PF, code, f"page table entry for {linear:#010x} not present", linear)
-        self._check(pde, pte, write, user, wp, linear, code)
+        self._check(pde, pte, write=write, user=user, wp=wp, linear=linear, code=code)
         self._set_bits(pde_addr, pde, PTE_A)
         self._set_bits(pte_addr, pte, PTE_A | (PTE_D if write else 0))
         return (pte & 0xFFFFF000) | (linear & 0xFFF)
@@ -110,7 +110,7 @@ class GuestMemory:
 
     @staticmethod
     def _check(
-        pde: int, pte: int, write: bool, user: bool, wp: bool, linear: int, code: int
+        pde: int, pte: int, *, write: bool, user: bool, wp: bool, linear: int, code: int
     ) -> None:
         allowed_user = bool(pde & PTE_U and pte & PTE_U)
         allowed_write = bool(pde & PTE_W and pte & PTE_W)

@@ -311,7 +311,8 @@ class CpuState:
             hflags |= HF_CS32
         if ss_flags & DESC_B:
             hflags |= HF_SS32
-        if not hflags & HF_PE or not hflags & HF_CS32 or any(self.segment(name)[1] for name in ("ds", "es", "ss")):
+        flat = not any(self.segment(name)[1] for name in ("ds", "es", "ss"))
+        if not hflags & HF_PE or not hflags & HF_CS32 or not flat:
             hflags |= HF_ADDSEG
         self._set("<I", HFLAGS, hflags)
 

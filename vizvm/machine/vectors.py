@@ -48,8 +48,8 @@ def short_name(vector: int) -> str:
     return full.split()[0] if full.startswith("#") else f"int {vector:#04x}"
 
 
-@dataclass(frozen=True)
-class CpuFault(Exception):  # noqa: N818 - an architectural fault, not an error of ours
+@dataclass(eq=False)
+class CpuFault(Exception):
     """An exception that an operation of the machine raised on the guest's behalf.
 
     Delivery code raises it when the guest's tables are broken, so that the

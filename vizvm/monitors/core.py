@@ -55,7 +55,8 @@ class MonitorCore:
         state = self.cpu.begin()
         for segment in SEGMENTS:
             selector = state.segment(segment)[0]
-            descriptor = None if is_null_selector(selector) else self.tables.read_descriptor(selector)
+            descriptor = (None if is_null_selector(selector)
+                          else self.tables.read_descriptor(selector))
             self.load_segment(segment, selector, descriptor)
         self.cpu.commit()
         self.cpu.write("eflags", (self.cpu.eflags | IF) & ~IOPL_MASK)

@@ -12,33 +12,22 @@ from __future__ import annotations
 from vizvm.machine import delivery
 from vizvm.machine.cpu import NT, RF, TF, VM
 from vizvm.machine.delivery import Delivered, Source
-from vizvm.machine.vectors import DF, WITH_ERROR_CODE, CpuFault, escalate, short_name
+from vizvm.machine.vectors import WITH_ERROR_CODE
 from vizvm.monitors.core import MonitorCore
-
-
-class GuestTripleFault(Exception):  # noqa: N818 - a guest state, not an error of ours
-    """Delivery in the guest failed three times over: the guest's machine shuts down."""
 
 
 def reflect(
     core: MonitorCore, vector: int, source: Source, return_eip: int, error_code: int | None = None
 ) -> Delivered:
-    """Deliver through the guest's IDT with the double- and triple-fault rules."""
-    first = vector if source is Source.EXCEPTION else -1
-    chain = [short_name(vector)]
-    for _ in range(6):
-        try:
-            return _deliver_once(core, vector, source, return_eip, error_code)
-        except CpuFault as fault:
-            chain.append(f"{short_name(fault.vector)} ({fault.why})")
-            following = escalate(first, fault.vector) if first >= 0 else fault.vector
-            if following is None:
-                break
-            if fault.cr2 is not None:
-                core.vcpu.cr2 = fault.cr2
-            vector, source, first = following, Source.EXCEPTION, following
-            error_code = 0 if following == DF else fault.error_code
-    raise GuestTripleFault("triple fault: " + " while delivering ".join(reversed(chain)))
+    """Deliver through the guest's IDT; TripleFault when the guest's CPU would shut down."""
+
+    def attempt(v: int, src: Source, code: int | None) -> Delivered:
+        return _deliver_once(core, v, src, return_eip, code)
+
+    def set_cr2(value: int) -> None:
+        core.vcpu.cr2 = value
+
+    return delivery.with_escalation(attempt, vector, source, error_code, set_cr2)
 
 
 def _deliver_once(
@@ -56,11 +45,13 @@ def _deliver_once(
     if target.stack is not None:
         ss, esp, ss_desc = target.stack
         words = [core.virtual_selector("ss"), cpu.read("esp"), *words]
-        new_esp = delivery.push_frame(tables, ss_desc.base, esp, words, ss_desc.limit, ss)
+        new_esp = delivery.push_frame(tables, ss_desc.base, esp, words,
+                                      ss_limit=ss_desc.limit, ss_selector=ss)
         tables.mark_accessed(ss, ss_desc)
     else:
         old_ss, ss_base, ss_limit, _flags = state.segment("ss")
-        new_esp = delivery.push_frame(tables, ss_base, cpu.read("esp"), words, ss_limit, old_ss)
+        new_esp = delivery.push_frame(tables, ss_base, cpu.read("esp"), words,
+                                      ss_limit=ss_limit, ss_selector=old_ss)
     tables.mark_accessed(target.cs, target.cs_descriptor)
     vcpu.cpl = target.ring
     state = cpu.begin()

@@ -207,7 +207,7 @@ def _return_to(core: MonitorCore, eip: int, cs: int, *, frame: int, release: int
 def _null_inner_data_segments(core: MonitorCore, ring: int) -> None:
     """Returning outward, the CPU nulls data segments the outer ring may not use."""
     for segment in DATA_SEGMENTS:
-        selector, _base, _limit, flags = core.cpu.state.segment(segment)
+        selector = core.cpu.state.segment(segment)[0]
         if is_null_selector(selector):
             continue
         descriptor = core.tables.read_descriptor(selector)

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from vizvm.machine.delivery import Delivered, Source
+from vizvm.machine.delivery import Delivered, Source, TripleFault
 from vizvm.machine.supervisor import Emulated, PortAccess, Trap
 from vizvm.machine.vectors import GP, NP, CpuFault, short_name
 from vizvm.machine.vectors import name as vector_name
 from vizvm.monitors import privileged
 from vizvm.monitors.core import MonitorCore
 from vizvm.monitors.io_access import guest_may_use_port
-from vizvm.monitors.reflect import GuestTripleFault, reflect
+from vizvm.monitors.reflect import reflect
 from vizvm.monitors.segments import Unsupported
 from vizvm.trace.events import Kind
 
@@ -144,7 +144,7 @@ class TrapEmulate:
         before = core.vcpu.cpl
         try:
             delivered = reflect(core, vector, source, return_eip, error_code)
-        except GuestTripleFault as exc:
+        except TripleFault as exc:
             core.machine.shutdown(str(exc))
             return None
         kind = Kind.INTERRUPT if source is Source.EXTERNAL else Kind.EXCEPTION

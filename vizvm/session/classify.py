@@ -17,8 +17,8 @@ import struct
 from dataclasses import dataclass, field
 
 from vizvm.asm.assembler import assemble
-from vizvm.asm.disasm import decode
-from vizvm.asm.source import parse
+from vizvm.asm.disasm import disassemble
+from vizvm.asm.source import TABLE_INSTRUCTIONS
 from vizvm.machine.cpu import IF
 from vizvm.machine.descriptors import Descriptor
 from vizvm.machine.layout import LOAD_ADDRESS, MiB
@@ -279,11 +279,12 @@ class Classification:
 
 def classify(text: str, ring: int = 1) -> Classification:
     """Assemble `setup; instruction`, run it in every starting state, and classify."""
-    statements = [s for s in parse(text, "<instruction>").statements if s.mnemonic]
-    setup = "\n".join(s.text for s in statements[:-1])
     image = assemble(text, filename="<instruction>")
-    setup_end = len(assemble(setup, filename="<instruction>")) if setup else 0
-    insn = decode(image[setup_end : setup_end + 15], LOAD_ADDRESS + setup_end)
+    decoded = disassemble(image, LOAD_ADDRESS)
+    insn = decoded[-1]  # the last instruction is the one classified; the rest set up
+    if len(decoded) > 1 and insn.mnemonic == "nop" and decoded[-2].mnemonic in TABLE_INSTRUCTIONS:
+        insn = decoded[-2]  # the NOP the assembler puts after LGDT/LIDT/SGDT/SIDT
+    setup_end = insn.address - LOAD_ADDRESS
     image = image[: setup_end + insn.size] + b"\x90" * LANDING_PAD
     landing = LOAD_ADDRESS + setup_end + insn.size
     evidence = []

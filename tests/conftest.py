@@ -1,0 +1,42 @@
+"""Shared helpers: assemble a guest, run it under a technique."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from vizvm.asm.assembler import assemble, available_backends
+from vizvm.machine.machine import Machine
+from vizvm.monitors import registry
+from vizvm.trace.log import EventLog
+
+sys.path.insert(0, str(Path(__file__).parent / "guests"))
+
+TECHNIQUES = ["native", "trap-emulate"]
+
+
+def build(source: str) -> bytes:
+    if not available_backends():
+        pytest.skip("no assembler back end on this machine")
+    return assemble(source, filename="<test guest>")
+
+
+def machine(image: bytes, technique: str = "native", kernel_ring: int = 1, **kw) -> Machine:
+    m = Machine(image, log=EventLog(kw.pop("prices", {"instruction": 1})), **kw)
+    m.attach(registry.create(technique, registry.Options(kernel_ring=kernel_ring)))
+    return m
+
+
+def run(source_or_image: str | bytes, technique: str = "native", budget: int = 2_000_000,
+        kernel_ring: int = 1) -> Machine:
+    image = build(source_or_image) if isinstance(source_or_image, str) else source_or_image
+    m = machine(image, technique, kernel_ring)
+    m.run(budget)
+    m.finish()
+    return m
+
+
+def serial(m: Machine) -> str:
+    return bytes(m.serial.output).decode()

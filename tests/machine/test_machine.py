@@ -1,0 +1,174 @@
+"""The machine's contract (BRIEF.md): entry state, exits, budget, timer, halt."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import build, machine, run, serial
+from scaffold import kernel
+
+from vizvm.machine.exits import ExitKind
+from vizvm.machine.layout import LOAD_ADDRESS, MiB
+from vizvm.machine.loader import LoadError
+from vizvm.machine.machine import Machine
+
+
+def test_entry_state_is_the_contract() -> None:
+    m = Machine(b"\xf4")
+    regs = m.cpu.registers()
+    assert regs["eip"] == LOAD_ADDRESS
+    assert regs["esp"] == 16 * MiB
+    assert m.cpu.cpl == 0
+    assert not regs["eflags"] & 0x200  # interrupts disabled
+    assert regs["cr0"] & 1  # protected mode
+    assert regs["cr0"] & (1 << 31) == 0  # no paging
+    state = m.cpu.begin()
+    for seg in ("cs", "ds", "es", "ss", "fs", "gs"):
+        _sel, base, limit, _flags = state.segment(seg)
+        assert (base, limit) == (0, 0xFFFFFFFF)
+
+
+def test_empty_image_is_refused() -> None:
+    with pytest.raises(LoadError, match="empty"):
+        Machine(b"")
+
+
+def test_image_larger_than_ram_is_refused_with_sizes() -> None:
+    with pytest.raises(LoadError, match="only 15,728,640 fit"):
+        Machine(bytes(16 * MiB))
+
+
+def test_poweroff_reports_the_written_value() -> None:
+    m = run("mov eax, 0x2a\nout 0xf4, al\nhlt")
+    assert (m.exit.kind, m.exit.code) == (ExitKind.POWEROFF, 0x2A)
+
+
+def test_a_loop_stops_at_the_budget() -> None:
+    m = run("spin: jmp spin", budget=50_000)
+    assert m.exit.kind == ExitKind.BUDGET
+    assert m.executed == 50_000
+    assert "50,000" in m.exit.message
+
+
+def test_hlt_with_interrupts_off_ends_the_run() -> None:
+    m = run("nop\nhlt")
+    assert m.exit.kind == ExitKind.HALT
+    assert "interrupts disabled" in m.exit.message
+
+
+def test_hlt_with_nothing_armed_ends_the_run() -> None:
+    m = run("sti\nhlt")
+    assert m.exit.kind == ExitKind.HALT
+    assert "no timer" in m.exit.message
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        ("mov eax, 0x2000000\njmp eax", ("fetched code from", "0x02000000")),
+        ("mov eax, [0x3000000]", ("read from", "0x03000000")),
+        ("mov dword ptr [0x3000000], 1", ("wrote to", "0x03000000")),
+    ],
+)
+def test_reaching_outside_ram_is_reported(source: str, words: tuple[str, str]) -> None:
+    m = run(source)
+    assert m.exit.kind == ExitKind.ERROR
+    for word in words:
+        assert word in m.exit.message
+
+
+TRIPLE = "lidt [idtr]\nint3\nidtr: .word 0\n.long 0"
+
+
+@pytest.mark.parametrize("technique", ["native", "trap-emulate"])
+def test_a_fault_with_no_handler_is_a_triple_fault(technique: str) -> None:
+    m = run(TRIPLE, technique)
+    assert m.exit.kind == ExitKind.TRIPLE_FAULT
+    assert "#DF" in m.exit.message and "#GP" in m.exit.message
+
+
+TIMER = kernel(
+    """
+    mov al, 0x11
+    out 0x20, al
+    mov al, 0x20
+    out 0x21, al
+    mov al, 4
+    out 0x21, al
+    mov al, 1
+    out 0x21, al
+    mov al, 0xfe
+    out 0x21, al
+    mov al, 0x34
+    out 0x43, al
+    mov eax, 1000
+    out 0x40, al
+    mov al, ah
+    out 0x40, al
+    sti
+wait:
+    hlt
+    cmp dword ptr [ticks], 10
+    jb wait
+    mov eax, [ticks]
+    call puthex
+    mov al, 0
+    jmp exit_with
+""",
+    handlers={0x20: "timer"},
+    code="""
+timer:
+    push eax
+    inc dword ptr [ticks]
+    mov al, 0x20
+    out 0x20, al
+    pop eax
+    iretd
+""",
+    data="ticks: .long 0",
+)
+
+
+@pytest.mark.parametrize("technique", ["native", "trap-emulate"])
+def test_timer_interrupts_arrive_every_period_of_instructions(technique: str) -> None:
+    m = run(TIMER, technique)
+    assert m.exit.code == 0
+    assert serial(m).strip() == "0000000A"
+    times = [e.icount + 0 for e in m.log.events if e.kind == "interrupt"]
+    assert len(times) == 10
+    # the guest halts between ticks: halted time fills the rest of each period
+    assert m.idle > 0
+    assert (m.executed + m.idle) >= 10 * 1000
+
+
+def test_interrupts_land_on_the_same_instruction_under_both_techniques() -> None:
+    image = build(TIMER)
+    runs = [machine(image, t) for t in ("native", "trap-emulate")]
+    for m in runs:
+        m.run(1_000_000)
+    native, monitor = ([(e.icount, e.data["vector"]) for e in m.log.events
+                        if e.kind == "interrupt"] for m in runs)
+    assert native == monitor
+
+
+def test_the_same_run_twice_is_the_same() -> None:
+    image = build(TIMER)
+    a, b = machine(image), machine(image)
+    a.run(1_000_000)
+    b.run(1_000_000)
+    assert a.ram() == b.ram()
+    assert [(e.kind, e.icount) for e in a.log.events] == [(e.kind, e.icount) for e in b.log.events]
+
+
+def test_breakpoints_pause_before_the_instruction_and_resume() -> None:
+    m = machine(build("mov eax, 1\nmark: mov eax, 2\nmov eax, 3\nout 0xf4, al\nhlt"))
+    m.set_breakpoints({LOAD_ADDRESS + 5})
+    assert m.advance(1000) is None
+    assert m.at_breakpoint and m.cpu.eip == LOAD_ADDRESS + 5 and m.cpu.read("eax") == 1
+    m.run(1000)
+    assert m.exit.code == 3
+
+
+def test_rdtsc_counts_simulated_cycles_not_host_time() -> None:
+    source = "rdtsc\nmov ebx, eax\nnop\nnop\nrdtsc\nsub eax, ebx\nout 0xf4, al\nhlt"
+    codes = {run(source).exit.code for _ in range(3)}
+    assert codes == {4}  # four instructions between the two reads, one cycle each

@@ -1,0 +1,217 @@
+"""Trap-and-emulate: equivalent where x86 lets it be, visibly not where it cannot."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import build, machine, run, serial
+from scaffold import kernel
+
+from vizvm import guests
+from vizvm.machine.exits import ExitKind
+
+RINGS = [1, 3]
+
+
+def _pair(image: bytes, ring: int = 1, budget: int = 5_000_000):
+    native = machine(image)
+    native.run(budget)
+    monitor = machine(image, "trap-emulate", ring)
+    monitor.run(budget)
+    native.finish()
+    monitor.finish()
+    return native, monitor
+
+
+@pytest.mark.parametrize("ring", RINGS)
+def test_the_kernel_guest_is_equivalent_to_native(ring: int) -> None:
+    native, monitor = _pair(guests.image("kernel"), ring)
+    assert monitor.exit.kind == native.exit.kind == ExitKind.POWEROFF
+    assert monitor.exit.code == native.exit.code
+    assert bytes(monitor.serial.output) == bytes(native.serial.output)
+    assert b"timer interrupts arrived: yes" in bytes(native.serial.output)
+    assert monitor.ram() == native.ram()
+    assert monitor.executed == native.executed
+    when = [[(e.icount, e.data.get("vector")) for e in m.log.events if e.kind == "interrupt"]
+            for m in (native, monitor)]
+    assert when[0] == when[1] and len(when[0]) > 20
+
+
+def test_port_io_of_the_guest_kernel_traps_and_is_reported() -> None:
+    _native, monitor = _pair(guests.image("kernel"))
+    io_traps = [e for e in monitor.log.events if e.kind == "trap" and "port" in e.data]
+    assert io_traps, "no trap was reported for the kernel's port I/O"
+    first = io_traps[0]
+    assert (first.ring, first.guest_ring) == (1, 0)
+    assert first.disasm.startswith(("out", "in"))
+    assert first.insn_bytes and first.address >= 0x100000
+    assert first.cost == "trap"
+
+
+def test_the_holes_guest_answers_every_question_differently() -> None:
+    native, monitor = _pair(guests.image("holes"))
+    a = bytes(native.serial.output).decode().splitlines()
+    b = bytes(monitor.serial.output).decode().splitlines()
+    assert a[0] == b[0] and a[-1] == b[-1] == "done"
+    answers = list(zip(a[1:-1], b[1:-1], strict=True))
+    assert len(answers) == 10
+    assert all(x != y for x, y in answers), [x for x, y in answers if x == y]
+    native_values = [line.rpartition(": ")[2] for line in a[1:-1]]
+    assert native_values[0] == "0" and native_values[2] == "0" and native_values[3] == "0"
+    assert b[5].endswith("0xFFC00000")  # SGDT shows the monitor's shadow GDT
+    assert monitor.exit.code == native.exit.code == 0
+
+
+STI_SHADOW = kernel(
+    """
+    mov al, 0x11
+    out 0x20, al
+    mov al, 0x20
+    out 0x21, al
+    mov al, 4
+    out 0x21, al
+    mov al, 1
+    out 0x21, al
+    mov al, 0xfe
+    out 0x21, al
+    mov al, 0x34
+    out 0x43, al
+    mov eax, 200
+    out 0x40, al
+    mov al, ah
+    out 0x40, al
+    mov ecx, 300
+spin:
+    loop spin                   # an edge passes while interrupts are off
+    sti
+    mov ebx, [ticks]            # the STI shadow: this runs before the interrupt
+    mov eax, [ticks]
+    cli
+    push eax
+    mov eax, ebx
+    call puthex
+    pop eax
+    call puthex
+    mov al, 0
+    jmp exit_with
+""",
+    handlers={0x20: "timer"},
+    code="timer:\n    inc dword ptr [ticks]\n    push eax\n    mov al, 0x20\n"
+         "    out 0x20, al\n    pop eax\n    iretd",
+    data="ticks: .long 0",
+)
+
+
+@pytest.mark.parametrize("technique", ["native", "trap-emulate"])
+def test_a_held_interrupt_comes_one_instruction_after_sti(technique: str) -> None:
+    m = run(STI_SHADOW, technique)
+    assert serial(m).split() == ["00000000", "00000001"]
+
+
+GDT_REWRITE = kernel(
+    """
+    lea ebx, [gdt]
+    mov byte ptr [ebx + 0x10 + 4], 0x20     # kernel data base: 0x00200000
+    mov eax, 0x10
+    mov es, eax                             # loaded from the rewritten descriptor
+    mov eax, es:[0x1000]
+    mov ecx, 0x10
+    mov es, ecx
+    call puthex
+    mov al, 0
+    jmp exit_with
+""",
+)
+
+
+@pytest.mark.parametrize("ring", RINGS)
+def test_writes_to_the_guest_gdt_reach_the_shadow(ring: int) -> None:
+    image = build(GDT_REWRITE)
+    native, monitor = _pair(image, ring)
+    assert serial(monitor) == serial(native)
+    marker = native.read_u32(0x201000)
+    assert int(serial(native), 16) == marker
+
+
+LDT_AND_FAR = kernel(
+    """
+    lea eax, [ldt_table]
+    lea ebx, [ldt_desc]
+    mov word ptr [ebx], 15
+    mov [ebx + 2], ax
+    shr eax, 16
+    mov [ebx + 4], al
+    mov byte ptr [ebx + 5], 0x82
+    mov [ebx + 7], ah
+    mov eax, 0x30
+    lldt ax
+    mov eax, 0x04                    # LDT entry 0, RPL 0
+    mov fs, eax
+    mov eax, fs:[marker]
+    call puthex
+    sldt eax
+    call puthex
+    .byte 0x9a; .long far_target; .word 0x38   # call far into a second code segment
+    mov eax, 0x77
+    call puthex
+    mov eax, cr0
+    or eax, 0x20
+    mov cr0, eax
+    mov eax, cr0
+    call puthex
+    mov ecx, 0x174
+    mov eax, 0x08
+    xor edx, edx
+    wrmsr
+    xor eax, eax
+    rdmsr
+    call puthex
+    mov al, 0
+    jmp exit_with
+""",
+    code="""
+far_target:
+    mov eax, cs
+    call puthex
+    retf
+""",
+    data="""
+.align 8
+ldt_table:
+    .quad 0x00cf92000000ffff
+    .quad 0
+marker: .long 0x1234abcd
+""",
+)
+
+
+def test_ldt_far_calls_control_registers_and_msrs_under_the_monitor() -> None:
+    source = LDT_AND_FAR.replace(
+        "tss_desc:\n    .quad 0\n",
+        "tss_desc:\n    .quad 0\nldt_desc:\n    .quad 0\n    .quad 0x00cf9a000000ffff\n")
+    native, monitor = _pair(build(source))
+    assert native.exit.code == 0, serial(native)
+    lines = serial(native).split()
+    assert lines[0] == "1234ABCD" and lines[1] == "00000030" and lines[2] == "00000038"
+    mon = serial(monitor).split()
+    assert mon[0] == lines[0] and mon[3:] == lines[3:]
+    assert mon[1] != lines[1]  # SLDT shows the monitor's LDT selector: a hole
+    assert mon[2] == "00000039"  # MOV from CS shows the real ring: a hole
+
+
+USER_CLI = kernel("lea eax, [user]\nmov ebx, 0x202\njmp enter_user",
+                  handlers={13: "gp"},
+                  code="user: cli\ngp:\n    pop eax\n    call puthex\n    mov eax, [esp + 4]\n"
+                       "    call puthex\n    mov al, 13\n    jmp exit_with")
+
+
+@pytest.mark.parametrize("ring", RINGS)
+def test_a_privileged_instruction_in_guest_user_mode_reaches_the_guest(ring: int) -> None:
+    native, monitor = _pair(build(USER_CLI), ring)
+    assert serial(native).split() == ["00000000", "0000001B"]
+    assert serial(monitor) == serial(native)
+
+
+def test_paging_under_the_monitor_stops_with_a_message() -> None:
+    m = run("mov eax, cr0\nor eax, 0x80000000\nmov cr0, eax\nhlt", "trap-emulate")
+    assert m.exit.kind == ExitKind.ERROR
+    assert "paging" in m.exit.message and "shadow page tables" in m.exit.message
