@@ -211,7 +211,90 @@ def test_a_privileged_instruction_in_guest_user_mode_reaches_the_guest(ring: int
     assert serial(monitor) == serial(native)
 
 
-def test_paging_under_the_monitor_stops_with_a_message() -> None:
-    m = run("mov eax, cr0\nor eax, 0x80000000\nmov cr0, eax\nhlt", "trap-emulate")
-    assert m.exit.kind == ExitKind.ERROR
-    assert "paging" in m.exit.message and "shadow page tables" in m.exit.message
+PAGING = kernel(
+    """
+    mov edi, 0x201000               # page table 0: identity, user, writable
+    xor eax, eax
+fill_pt:
+    mov edx, eax
+    shl edx, 12
+    or edx, 7
+    mov [edi + eax*4], edx
+    inc eax
+    cmp eax, 1024
+    jne fill_pt
+    mov dword ptr [edi + 0x300 * 4], 0          # 0x00300000 not present yet
+    mov dword ptr [0x200000], 0x201007          # PDE 0 -> page table 0
+    mov dword ptr [0x200004], 0x400083          # PDE 1: a 4 MiB supervisor page
+    mov eax, 0x200000
+    mov cr3, eax
+    mov eax, cr4
+    or eax, 0x10                                # PSE
+    mov cr4, eax
+    mov eax, cr0
+    or eax, 0x80010000                          # PG and WP
+    mov cr0, eax
+    mov dword ptr [0x300010], 0x1234            # faults; the handler maps the page
+    mov eax, [0x300010]
+    call puthex
+    mov eax, [0x201000 + 0x300 * 4]
+    and eax, 0x60                               # accessed and dirty
+    call puthex
+    mov eax, [0x400100]                         # read through the 4 MiB page
+    mov eax, [0x200004]
+    and eax, 0x60                               # accessed, not dirty
+    call puthex
+    mov dword ptr [0x201000 + 0x300 * 4], 0x301007
+    invlpg [0x300000]                           # remap to another frame
+    mov eax, [0x300010]
+    call puthex
+    mov eax, [faults]
+    call puthex
+    lea eax, [user]
+    mov ebx, 0x202
+    jmp enter_user
+""",
+    handlers={14: "pf"},
+    code="""
+user:
+    mov eax, [0x400000]                         # supervisor page: #PF(P|U)
+    mov al, 1
+    out 0xf4, al
+pf:
+    inc dword ptr [faults]
+    push eax
+    mov eax, cr2
+    cmp eax, 0x300010
+    jne pf_report
+    mov dword ptr [0x201000 + 0x300 * 4], 0x300007
+    pop eax
+    add esp, 4
+    iretd
+pf_report:
+    call puthex
+    mov eax, [esp + 4]
+    call puthex
+    mov al, 14
+    jmp exit_with
+""",
+    data="faults: .long 0",
+)
+
+
+@pytest.mark.parametrize("ring", RINGS)
+def test_a_paging_guest_runs_on_shadow_page_tables(ring: int) -> None:
+    native, monitor = _pair(build(PAGING), ring)
+    assert native.exit.code == 14, serial(native)
+    assert serial(native).split() == [
+        "00001234", "00000060", "00000020", "00000000", "00000001", "00400000", "00000005"]
+    assert serial(monitor) == serial(native)
+    assert monitor.ram() == native.ram()
+    hidden = [e for e in monitor.log.events if "hidden page fault" in e.detail]
+    assert hidden, "the monitor should have filled its shadow on demand"
+
+
+def test_a_guest_page_fault_is_reflected_not_absorbed() -> None:
+    _native, monitor = _pair(build(PAGING))
+    reflected = [e for e in monitor.log.events
+                 if e.kind == "exception" and e.data.get("vector") == 14]
+    assert len(reflected) == 2  # the not-present page, then ring 3 touching a kernel page

@@ -115,17 +115,14 @@ spin2:
     call puthex
     call newline
 
-# 8. SMSW after setting CR0.TS: what does the machine status word say?
-    mov eax, cr0
-    or eax, 8
-    mov cr0, eax
+# 8. SMSW: is TS clear, as I left it? (a monitor may own the real TS)
+    clts
     smsw eax
     and eax, 0xffff
     lea esi, [q_smsw]
     call puts
     call puthex
     call newline
-    clts
 
 # 9. LAR on my own code segment: what are its access rights?
     mov ebx, KCODE
@@ -311,7 +308,7 @@ q_cs:        .asciz "4 ring from the RPL of CS (expect 0): "
 q_sgdt:      .asciz "5 GDT base from SGDT (expect my GDT): "
 q_sidt:      .asciz "6 IDT base from SIDT (expect my IDT): "
 q_str:       .asciz "7 task register from STR (expect 0x18): "
-q_smsw:      .asciz "8 machine status word after setting TS (expect TS=8 set): "
+q_smsw:      .asciz "8 machine status word from SMSW (expect TS=8 clear): "
 q_lar:       .asciz "9 access rights of my code segment from LAR (DPL 0, present): "
 q_lsl:       .asciz "10 limit of my data segment from LSL (expect 0xFFFFFFFF): "
 done:        .asciz "done\n"

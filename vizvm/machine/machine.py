@@ -183,7 +183,10 @@ class Machine:
             self.handle_trap(Trap(GP, delivery.Source.EXCEPTION, 0, pc, self.cpu.eip))
 
     def _on_rdtsc(self, uc: Uc) -> None:
-        """The time-stamp counter counts the run's simulated cycles: repeatable."""
+        self.read_time_stamp()
+
+    def read_time_stamp(self) -> None:
+        """EDX:EAX = the run's simulated cycles so far: repeatable, unlike the host's."""
         tsc = self.ticks * self.log.price("instruction") + self.log.cycles
         self.cpu.write("eax", tsc & 0xFFFFFFFF)
         self.cpu.write("edx", tsc >> 32)

@@ -3,31 +3,24 @@
 Reads and writes here are the CPU's own implicit accesses (pushing an
 interrupt frame, reading a descriptor) or a monitor's, so linear addresses go
 through the guest's page tables with the same checks and accessed/dirty bits
-the hardware would apply. Every write also drops Unicorn's translations of
-the bytes written: Unicorn does not do that for writes made through its API,
-and a guest would otherwise run stale code (UNICORN_NOTES.md).
+the hardware would apply. Under a monitor with shadow page tables that means
+the guest's tables, not the ones the real CPU uses, so the registers of the
+walk come from a replaceable source. Every write also drops Unicorn's
+translations of the bytes written: Unicorn does not do that for writes made
+through its API, and a guest would otherwise run stale code (UNICORN_NOTES.md).
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 from unicorn import Uc, UcError
 from unicorn import x86_const as x86
 
-from vizvm.machine.vectors import PF, CpuFault
+from vizvm.machine.paging import Control, walk
 
 PAGE = 0x1000
-CR0_PG = 1 << 31
-CR0_WP = 1 << 16
-CR4_PSE = 1 << 4
-
-PTE_P = 1
-PTE_W = 2
-PTE_U = 4
-PTE_A = 0x20
-PTE_D = 0x40
-PDE_PS = 0x80
 
 
 class MachineError(Exception):
@@ -40,6 +33,14 @@ class GuestMemory:
     def __init__(self, uc: Uc, ram_size: int) -> None:
         self._uc = uc
         self.ram_size = ram_size
+        self.control: Callable[[], Control] = self._real_control
+        # whether the real CPU can reach a linear page (to drop its translations)
+        self.cpu_maps: Callable[[int], bool] = lambda _linear: True
+
+    def _real_control(self) -> Control:
+        uc = self._uc
+        return Control(uc.reg_read(x86.UC_X86_REG_CR0), uc.reg_read(x86.UC_X86_REG_CR3),
+                       uc.reg_read(x86.UC_X86_REG_CR4))
 
     # physical -------------------------------------------------------------
     def read_physical(self, address: int, size: int) -> bytes:
@@ -62,10 +63,11 @@ class GuestMemory:
     def _invalidate(self, address: int, size: int, physical: bool) -> None:
         """Drop translated code for the bytes just written.
 
-        Unicorn finds the code page from a linear address; a physical write
-        while paging is on has no linear address to give, so everything goes.
+        Unicorn finds the code page from a linear address through the real
+        page tables; without one that reaches the bytes, everything goes.
         """
-        if physical and self.paging:
+        real_paging = bool(self._uc.reg_read(x86.UC_X86_REG_CR0) & (1 << 31))
+        if real_paging and (physical or not self.cpu_maps(address)):
             self._uc.ctl_flush_tb()
             return
         self._uc.ctl_remove_cache(address, address + size)
@@ -73,51 +75,19 @@ class GuestMemory:
     # linear ---------------------------------------------------------------
     @property
     def paging(self) -> bool:
-        return bool(self._uc.reg_read(x86.UC_X86_REG_CR0) & CR0_PG)
+        return self.control().paging
 
     def translate(self, linear: int, *, write: bool = False, user: bool = False) -> int:
         """Linear to physical by the guest's 32-bit page tables; #PF on failure."""
-        linear &= 0xFFFFFFFF
-        if not self.paging:
-            return linear
-        cr3 = self._uc.reg_read(x86.UC_X86_REG_CR3)
-        cr4 = self._uc.reg_read(x86.UC_X86_REG_CR4)
-        wp = bool(self._uc.reg_read(x86.UC_X86_REG_CR0) & CR0_WP)
-        pde_addr = (cr3 & 0xFFFFF000) + ((linear >> 22) << 2)
-        pde = self._entry(pde_addr)
-        code = (2 if write else 0) | (4 if user else 0)
-        if not pde & PTE_P:
-            raise CpuFault(PF, code, f"page directory entry for {linear:#010x} not present", linear)
-        if pde & PDE_PS and cr4 & CR4_PSE:
-            self._check(pde, pde, write=write, user=user, wp=wp, linear=linear, code=code)
-            self._set_bits(pde_addr, pde, PTE_A | (PTE_D if write else 0))
-            return (pde & 0xFFC00000) | (linear & 0x3FFFFF)
-        pte_addr = (pde & 0xFFFFF000) + (((linear >> 12) & 0x3FF) << 2)
-        pte = self._entry(pte_addr)
-        if not pte & PTE_P:
-            raise CpuFault(PF, code, f"page table entry for {linear:#010x} not present", linear)
-        self._check(pde, pte, write=write, user=user, wp=wp, linear=linear, code=code)
-        self._set_bits(pde_addr, pde, PTE_A)
-        self._set_bits(pte_addr, pte, PTE_A | (PTE_D if write else 0))
-        return (pte & 0xFFFFF000) | (linear & 0xFFF)
+        return walk(self.control(), linear, self.read_physical, self._write_entry,
+                    is_write=write, user=user).physical
 
-    def _entry(self, address: int) -> int:
-        return struct.unpack("<I", self.read_physical(address, 4))[0]
-
-    def _set_bits(self, address: int, entry: int, bits: int) -> None:
-        if entry & bits != bits:
-            self.write_physical(address, struct.pack("<I", entry | bits), linear=None)
-
-    @staticmethod
-    def _check(
-        pde: int, pte: int, *, write: bool, user: bool, wp: bool, linear: int, code: int
-    ) -> None:
-        allowed_user = bool(pde & PTE_U and pte & PTE_U)
-        allowed_write = bool(pde & PTE_W and pte & PTE_W)
-        if user and not allowed_user:
-            raise CpuFault(PF, code | 1, f"user access to supervisor page {linear:#010x}", linear)
-        if write and not allowed_write and (user or wp):
-            raise CpuFault(PF, code | 1, f"write to read-only page {linear:#010x}", linear)
+    def _write_entry(self, address: int, data: bytes) -> None:
+        """Accessed and dirty bits: page tables hold no code, so no translation to drop."""
+        try:
+            self._uc.mem_write(address, data)
+        except UcError as exc:
+            raise MachineError(f"page table entry at {address:#010x} outside memory") from exc
 
     def _pieces(self, linear: int, size: int):
         """Split an access at page boundaries, as the hardware checks each page."""

@@ -343,3 +343,10 @@ def hook_rdtsc(uc: Uc, callback: object) -> int:
     fptr = uccallback(uc, HOOK_INSN_CPUID_CFUNC)(on_rdtsc)
     add = uc._Uc__do_hook_add  # type: ignore[attr-defined]
     return add(UC_HOOK_INSN, fptr, 1, 0, ctypes.c_int(x86.UC_X86_INS_RDTSC))
+
+
+def flush_tlb(uc: Uc) -> None:
+    """Forget cached translations (the C API has it; the binding has no wrapper)."""
+    from unicorn.unicorn_const import UC_CTL_IO_WRITE, UC_CTL_TLB_FLUSH
+
+    uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)

@@ -11,6 +11,7 @@ from vizvm.machine.cpu import IF, IOPL_MASK, Cpu
 from vizvm.machine.descriptors import Descriptor, is_null_selector
 from vizvm.monitors.guest_tables import GuestTables
 from vizvm.monitors.shadow import ShadowTables
+from vizvm.monitors.shadow_paging import ShadowPaging
 from vizvm.monitors.vcpu import VirtualCpu
 
 if TYPE_CHECKING:
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 SEGMENTS = ("es", "cs", "ss", "ds", "fs", "gs")
 MONITOR_CR0 = 0x11  # PE and ET: the monitor's own, whatever the guest sets
+GUEST_CR0_BITS = 0x2 | 0x4 | 0x20 | 0x40000  # MP, EM, NE, AM: how the guest's FPU behaves
+CR0_TS = 0x8
 
 
 class MonitorCore:
@@ -43,6 +46,8 @@ class MonitorCore:
         )
         self.shadow = ShadowTables(machine, self.vcpu, kernel_ring, trap_far=trap_far)
         self.tables = GuestTables(self.vcpu, machine.memory, self.shadow.guest_wrote)
+        self.paging = ShadowPaging(machine, self.vcpu, kernel_ring)
+        self.fpu_loaded = False  # the monitor loads the guest's FPU state lazily
 
     def deprivilege(self) -> None:
         """Move the running guest onto the shadow tables at its real ring.
@@ -52,6 +57,7 @@ class MonitorCore:
         """
         self.cpu.write("cr0", MONITOR_CR0)
         self.shadow.load_gdt()
+        self.apply_control_registers()
         state = self.cpu.begin()
         for segment in SEGMENTS:
             selector = state.segment(segment)[0]
@@ -60,6 +66,23 @@ class MonitorCore:
             self.load_segment(segment, selector, descriptor)
         self.cpu.commit()
         self.cpu.write("eflags", (self.cpu.eflags | IF) & ~IOPL_MASK)
+
+    def real_cr0(self) -> int:
+        """The real CR0: the monitor's, with the guest's FPU bits, and TS set while
+        the guest's FPU state is not loaded (or the guest itself set TS)."""
+        cr0 = MONITOR_CR0 | (self.vcpu.cr0 & GUEST_CR0_BITS)
+        if not self.fpu_loaded or self.vcpu.cr0 & CR0_TS:
+            cr0 |= CR0_TS
+        return cr0
+
+    def apply_control_registers(self) -> None:
+        self.paging.apply(self.real_cr0())
+
+    def update_cr0(self) -> None:
+        """TS or the FPU bits changed, paging did not."""
+        real = self.cpu.read("cr0")
+        keep = real & ((1 << 31) | (1 << 16))  # PG and WP belong to the shadow paging
+        self.cpu.write("cr0", self.real_cr0() | keep)
 
     def real_ring(self, guest_ring: int) -> int:
         return self.shadow.real_ring(guest_ring)

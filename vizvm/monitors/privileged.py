@@ -35,12 +35,8 @@ from vizvm.monitors.operands import (
     write_operand,
 )
 
-CR0_PE, CR0_TS, CR0_PG = 1, 8, 1 << 31
+CR0_PE, CR0_TS, CR0_WP, CR0_PG = 1, 8, 1 << 16, 1 << 31
 TSS_BUSY = 0x200
-
-
-class PagingNotVirtualized(segments.Unsupported):
-    pass
 
 
 @dataclass(frozen=True)
@@ -117,15 +113,26 @@ def _mov(core: MonitorCore, insn: CsInsn) -> Emulation | None:
 def _write_cr(core: MonitorCore, number: int, value: int) -> Emulation:
     vcpu = core.vcpu
     if number == 0:
-        if value & CR0_PG and not vcpu.cr0 & CR0_PG:
-            raise PagingNotVirtualized(
-                "the guest turned paging on; this trap-and-emulate monitor has no shadow "
-                "page tables yet, so it cannot run a paging guest"
-            )
+        old = vcpu.cr0
         vcpu.cr0 = value | 0x10  # ET is hard-wired
+        if (old ^ vcpu.cr0) & (CR0_PG | CR0_WP):
+            core.apply_control_registers()
+            state = "on" if vcpu.cr0 & CR0_PG else "off"
+            return Emulation(f"wrote the virtual CR0 ({value:#x}): paging {state}, on shadow "
+                             f"page tables the monitor fills from the guest's")
+        core.update_cr0()
         return Emulation(f"wrote the virtual CR0 ({value:#x}); the real CR0 stays the monitor's")
-    if number in (2, 3, 4):
+    if number == 3:
+        vcpu.cr3 = value
+        if core.paging.enabled:
+            core.paging.reset()
+            return Emulation(f"wrote the virtual CR3 ({value:#x}) and emptied the shadow "
+                             f"page tables, as a CR3 load empties the TLB")
+        return Emulation(f"wrote the virtual CR3 ({value:#x})")
+    if number in (2, 4):
         setattr(vcpu, f"cr{number}", value)
+        if number == 4:
+            core.apply_control_registers()
         return Emulation(f"wrote the virtual CR{number} ({value:#x})")
     raise CpuFault(6, 0, f"CR{number} does not exist")
 
@@ -133,6 +140,7 @@ def _write_cr(core: MonitorCore, number: int, value: int) -> Emulation:
 @_kernel_only
 def _clts(core: MonitorCore, insn: CsInsn) -> Emulation:
     core.vcpu.cr0 &= ~CR0_TS
+    core.update_cr0()
     return Emulation("cleared TS in the virtual CR0")
 
 
@@ -140,7 +148,23 @@ def _clts(core: MonitorCore, insn: CsInsn) -> Emulation:
 def _lmsw(core: MonitorCore, insn: CsInsn) -> Emulation:
     value = operand_value(core.cpu, insn, 0) & 0xF
     core.vcpu.cr0 = (core.vcpu.cr0 & ~0xE) | (value & 0xE) | (core.vcpu.cr0 & CR0_PE) | (value & 1)
+    core.update_cr0()
     return Emulation(f"loaded the virtual machine status word ({value:#x})")
+
+
+@_kernel_only
+def _invlpg(core: MonitorCore, insn: CsInsn) -> Emulation:
+    linear = effective_address(core.cpu, insn, 0)
+    core.paging.invalidate(linear)
+    return Emulation(f"dropped its shadow mapping of the page at {linear & ~0xFFF:#010x}")
+
+
+def _rdtsc(core: MonitorCore, insn: CsInsn) -> Emulation | None:
+    """RDTSC faults at ring > 0 only if the guest set CR4.TSD, which is mirrored."""
+    if core.vcpu.cpl != 0:
+        return None
+    core.machine.read_time_stamp()
+    return Emulation("read the time-stamp counter for the guest kernel (CR4.TSD is set)")
 
 
 def _pseudo_descriptor(core: MonitorCore, insn: CsInsn) -> tuple[int, int]:
@@ -313,7 +337,8 @@ HANDLERS: dict[str, Handler] = {
     "lidt": _lidt,
     "lldt": _lldt,
     "ltr": _ltr,
-    "invlpg": _noop,
+    "invlpg": _invlpg,
+    "rdtsc": _rdtsc,
     "wbinvd": _noop,
     "invd": _noop,
     "rdmsr": _rdmsr,

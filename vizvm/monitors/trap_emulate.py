@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from vizvm.machine.delivery import Delivered, Source, TripleFault
 from vizvm.machine.supervisor import Emulated, PortAccess, Trap
-from vizvm.machine.vectors import GP, NP, CpuFault, short_name
+from vizvm.machine.vectors import GP, NM, NP, PF, CpuFault, short_name
 from vizvm.machine.vectors import name as vector_name
 from vizvm.monitors import privileged
 from vizvm.monitors.core import MonitorCore
@@ -71,6 +71,7 @@ class TrapEmulate:
     def _ring_change(self, before: int, address: int) -> None:
         after = self.core.vcpu.cpl
         if before != after:
+            self.core.paging.mode_changed()
             real = self.core.real_ring
             self._event(
                 Kind.RING,
@@ -88,6 +89,10 @@ class TrapEmulate:
                                 f"the real IDT, so the CPU entered the monitor")
             self._reflect(trap.vector, trap.source, trap.return_eip, None, trap.address)
             return
+        if trap.vector == PF and core.paging.enabled and self._hidden_page_fault(trap):
+            return
+        if trap.vector == NM and self._lazy_fpu(trap):
+            return
         insn = core.instruction(trap.address)
         if trap.vector in (GP, NP) and insn is not None:
             try:
@@ -97,13 +102,47 @@ class TrapEmulate:
                 self._trapped(trap, self._why(trap, insn.mnemonic))
                 self._reflect_fault(fault, trap.address)
                 return
-            except (Unsupported, privileged.PagingNotVirtualized) as exc:
+            except Unsupported as exc:
                 core.machine.fail(f"{insn.mnemonic} at {trap.address:#010x}: {exc}")
                 return
         what = insn.mnemonic if insn is not None else "the instruction"
         self._trapped(trap, f"{short_name(trap.vector)} from {what} at guest ring "
                             f"{core.vcpu.cpl}: the CPU entered the monitor")
         self._reflect(trap.vector, trap.source, trap.return_eip, trap.error_code, trap.address)
+
+    def _hidden_page_fault(self, trap: Trap) -> bool:
+        """Fill the shadow from the guest's tables, or hand the fault to the guest."""
+        core = self.core
+        linear = core.cpu.read("cr2")
+        write = bool((trap.error_code or 0) & 2)
+        try:
+            fill = core.paging.fill(linear, write=write)
+        except CpuFault as fault:
+            core.vcpu.cr2 = linear
+            self._trapped(trap, f"page fault at {linear:#010x}: the guest's own page tables "
+                                f"refuse it too")
+            self._reflect(PF, Source.EXCEPTION, trap.return_eip, fault.error_code, trap.address)
+            return True
+        self._trapped(trap, f"hidden page fault at {linear:#010x}: the shadow page tables "
+                            f"had no entry the access could use")
+        access = "read-write" if fill.writable else "read-only"
+        self._event(Kind.EMULATE, f"the monitor copied the guest's mapping {fill.linear:#010x} "
+                    f"-> {fill.physical:#010x} ({access}) into its shadow page table",
+                    trap.address, "shadow_pt_update")
+        return True
+
+    def _lazy_fpu(self, trap: Trap) -> bool:
+        """#NM: the monitor's own TS (FPU state not loaded yet), unless the guest set TS."""
+        core = self.core
+        if core.vcpu.cr0 & 0x8:
+            return False
+        core.fpu_loaded = True
+        core.update_cr0()
+        self._trapped(trap, "the first FPU instruction since the monitor took over: TS was set "
+                            "by the monitor, not the guest")
+        self._event(Kind.EMULATE, "the monitor loaded the guest's FPU state and cleared the "
+                    "real TS", trap.address, "emulate")
+        return True
 
     def _why(self, trap: Trap, mnemonic: str) -> str:
         ring = self.core.cpu.cpl
