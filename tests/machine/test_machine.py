@@ -21,6 +21,8 @@ def test_entry_state_is_the_contract() -> None:
     assert not regs["eflags"] & 0x200  # interrupts disabled
     assert regs["cr0"] & 1  # protected mode
     assert regs["cr0"] & (1 << 31) == 0  # no paging
+    assert regs["eax"] == 0x2BADB002  # as a Multiboot loader leaves it
+    assert m.read_u32(regs["ebx"] + 8) == (16 * MiB - MiB) // 1024  # mem_upper in KiB
     state = m.cpu.begin()
     for seg in ("cs", "ds", "es", "ss", "fs", "gs"):
         _sel, base, limit, _flags = state.segment(seg)

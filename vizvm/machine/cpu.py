@@ -19,7 +19,7 @@ from vizvm.machine.descriptors import (
     selector_uses_ldt,
 )
 from vizvm.machine.memory import GuestMemory
-from vizvm.machine.uc_internals import CpuState
+from vizvm.machine.uc_internals import CpuState, Registers
 from vizvm.machine.vectors import GP, CpuFault
 
 GPRS = ("eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi")
@@ -60,14 +60,15 @@ class Cpu:
         self.uc = uc
         self.memory = memory
         self.state = CpuState(uc)
+        self.regs = Registers(uc)
         self.committed = False  # set when a handler restored a patched state
 
     # plain registers -----------------------------------------------------
     def read(self, name: str) -> int:
-        return self.uc.reg_read(REG_IDS[name])
+        return self.regs.read(REG_IDS[name])
 
     def write(self, name: str, value: int) -> None:
-        self.uc.reg_write(REG_IDS[name], value & 0xFFFFFFFF)
+        self.regs.write(REG_IDS[name], value & 0xFFFFFFFF)
 
     def registers(self) -> dict[str, int]:
         """The guest-visible register file, for summaries and the window."""
@@ -76,16 +77,16 @@ class Cpu:
 
     @property
     def eip(self) -> int:
-        return self.uc.reg_read(x86.UC_X86_REG_EIP)
+        return self.regs.read(x86.UC_X86_REG_EIP)
 
     @property
     def eflags(self) -> int:
-        return self.uc.reg_read(x86.UC_X86_REG_EFLAGS)
+        return self.regs.read(x86.UC_X86_REG_EFLAGS)
 
     @property
     def cpl(self) -> int:
         """CS.RPL, which protected mode keeps equal to the CPL."""
-        return self.uc.reg_read(x86.UC_X86_REG_CS) & 3
+        return self.regs.read(x86.UC_X86_REG_CS) & 3
 
     @property
     def iopl(self) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 from vizvm.machine.cpu import Cpu
 from vizvm.machine.descriptors import Descriptor
 from vizvm.machine.layout import (
@@ -9,6 +11,8 @@ from vizvm.machine.layout import (
     BOOT_DATA_SELECTOR,
     BOOT_GDT,
     LOAD_ADDRESS,
+    MULTIBOOT_INFO,
+    MULTIBOOT_MAGIC,
     MiB,
 )
 from vizvm.machine.memory import GuestMemory
@@ -49,8 +53,13 @@ def load(memory: GuestMemory, cpu: Cpu, image: bytes) -> None:
     for segment in ("ss", "ds", "es", "fs", "gs"):
         cpu.write(segment, BOOT_DATA_SELECTOR)
     cpu.write("cs", BOOT_CODE_SELECTOR)
-    for register in ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp"):
+    # Multiboot information: flags bit 0, memory below 1 MiB and above it, in KiB
+    info = struct.pack("<III", 1, 640, (memory.ram_size - MiB) // 1024)
+    memory.write_physical(MULTIBOOT_INFO, info)
+    for register in ("ecx", "edx", "esi", "edi", "ebp"):
         cpu.write(register, 0)
+    cpu.write("eax", MULTIBOOT_MAGIC)
+    cpu.write("ebx", MULTIBOOT_INFO)
     cpu.write("esp", memory.ram_size)
     cpu.write("eflags", ENTRY_EFLAGS)
     cpu.write("eip", LOAD_ADDRESS)

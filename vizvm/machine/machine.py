@@ -369,9 +369,12 @@ class Machine:
         data: dict | None = None,
         ring: int | None = None,
         guest_ring: int | None = None,
+        insn: Insn | None = None,
     ) -> Event:
+        """Log an event at the current instruction count; `insn` saves a decode."""
         pc = self.linear_pc() if address is None else address
-        insn = self.instruction_at(pc)
+        if insn is None or insn.address != pc:
+            insn = self.instruction_at(pc)
         return self.log.add(
             Event(
                 kind=kind,
@@ -383,6 +386,7 @@ class Machine:
                 disasm=insn.text,
                 detail=detail,
                 cost=cost,
+                cycles=self.log.price(cost) if cost else 0,
                 data=data or {},
             )
         )

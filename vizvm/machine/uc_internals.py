@@ -350,3 +350,33 @@ def flush_tlb(uc: Uc) -> None:
     from unicorn.unicorn_const import UC_CTL_IO_WRITE, UC_CTL_TLB_FLUSH
 
     uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
+
+
+class Registers:
+    """Plain register reads and writes without the binding's per-call dispatch.
+
+    The binding picks a ctypes class for every access, which costs several
+    microseconds; a trap handler makes a handful of accesses, so this goes
+    straight to uc_reg_read/uc_reg_write with one reusable buffer. Only for
+    registers that fit 64 bits (general, segment, EIP, EFLAGS, control).
+    """
+
+    def __init__(self, uc: Uc) -> None:
+        from unicorn.unicorn_py3.unicorn import uclib
+
+        self._lib = uclib
+        self._handle = uc._uch
+        self._buffer = ctypes.c_uint64(0)
+        self._ref = ctypes.byref(self._buffer)
+        self._uc = uc
+
+    def read(self, regid: int) -> int:
+        self._buffer.value = 0
+        if self._lib.uc_reg_read(self._handle, regid, self._ref):
+            return self._uc.reg_read(regid)  # let the binding raise its own error
+        return self._buffer.value
+
+    def write(self, regid: int, value: int) -> None:
+        self._buffer.value = value
+        if self._lib.uc_reg_write(self._handle, regid, self._ref):
+            self._uc.reg_write(regid, value)

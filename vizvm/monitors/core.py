@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from vizvm.asm.disasm import decode_detail
+from vizvm.asm.disasm import Insn, decode_detail
 from vizvm.machine.cpu import IF, IOPL_MASK, Cpu
 from vizvm.machine.descriptors import Descriptor, is_null_selector
 from vizvm.monitors.guest_tables import GuestTables
@@ -107,8 +107,9 @@ class MonitorCore:
             return (real & 0xFFFC) | self.vcpu.cpl
         return real
 
-    def instruction(self, address: int) -> CsInsn | None:
-        return decode_detail(self.machine.code_at(address), address)
+    def instruction(self, insn: Insn) -> CsInsn | None:
+        """Operand details of an instruction already read and decoded."""
+        return decode_detail(insn.raw, insn.address)
 
     def guest_eflags(self) -> int:
         return self.vcpu.guest_eflags(self.cpu.eflags)

@@ -176,8 +176,9 @@ def _pseudo_descriptor(core: MonitorCore, insn: CsInsn) -> tuple[int, int]:
 @_kernel_only
 def _lgdt(core: MonitorCore, insn: CsInsn) -> Emulation:
     base, limit = _pseudo_descriptor(core, insn)
+    previous = core.vcpu.gdtr
     core.vcpu.gdtr = TableRegister(0, base, limit)
-    core.shadow.load_gdt()
+    core.shadow.load_gdt(previous)
     return Emulation(
         f"recorded the guest's GDT ({base:#010x}, limit {limit:#x}) and built a shadow GDT "
         f"the CPU really uses"

@@ -99,8 +99,10 @@ class ShadowTables:
         self.machine.cpu.set_table_register("idt", MONITOR_IDT, idtr.limit)
 
     # the GDT ------------------------------------------------------------------
-    def load_gdt(self) -> None:
+    def load_gdt(self, previous: TableRegister | None = None) -> None:
         """Rebuild the shadow after LGDT and put the real GDTR on it."""
+        if previous is not None:
+            self.sync_accessed(previous)
         gdtr = self.vcpu.gdtr
         count = (gdtr.limit + 1 + 7) // 8 if gdtr.limit else 1
         raw = self._read_guest(gdtr.base, count * 8)
@@ -164,6 +166,8 @@ class ShadowTables:
             return
         first, last = max(0, start) // 8, min(table.limit, end - 1) // 8
         for index in range(first, last + 1):
+            if gdt:  # an accessed bit the CPU set must survive the guest's own write
+                self._sync_entry(table, index)
             raw = bytearray(self._read_guest(table.base + 8 * index, 8))
             for offset, byte in enumerate(data):
                 at = start + offset - 8 * index
@@ -172,20 +176,25 @@ class ShadowTables:
             entry = self._shadow_entry(bytes(raw), index, gdt=gdt)
             self.machine.uc.mem_write(shadow + 8 * index, entry)
 
-    def sync_accessed(self) -> None:
-        """Copy accessed bits the CPU set in the shadow back to the guest's GDT."""
-        gdtr = self.vcpu.gdtr
-        if not gdtr.limit:
+    def sync_accessed(self, gdtr: TableRegister | None = None) -> None:
+        """Copy accessed bits the CPU set in the shadow back to the guest's GDT.
+
+        Done lazily (at LGDT, at the end of a run, before the guest rewrites an
+        entry) rather than at every trap: only a guest reading its own GDT's
+        accessed bits in between could tell.
+        """
+        gdtr = gdtr or self.vcpu.gdtr
+        for index in range(1, (gdtr.limit + 1) // 8):
+            self._sync_entry(gdtr, index)
+
+    def _sync_entry(self, gdtr: TableRegister, index: int) -> None:
+        s_high = int.from_bytes(self.machine.uc.mem_read(SHADOW_GDT + 8 * index + 4, 4), "little")
+        if not s_high & ACCESSED:
             return
-        size = gdtr.limit + 1
-        shadow = bytes(self.machine.uc.mem_read(SHADOW_GDT, size))
-        guest = self._read_guest(gdtr.base, size)
-        for offset in range(8, size - 7, 8):
-            s_high = int.from_bytes(shadow[offset + 4 : offset + 8], "little")
-            g_high = int.from_bytes(guest[offset + 4 : offset + 8], "little")
-            if s_high & ACCESSED and not g_high & ACCESSED and g_high & (1 << 12):
-                data = (g_high | ACCESSED).to_bytes(4, "little")
-                self.machine.memory.write(gdtr.base + offset + 4, data)
+        address = gdtr.base + 8 * index + 4
+        g_high = int.from_bytes(self._read_guest(address, 4), "little")
+        if not g_high & ACCESSED and g_high & (1 << 12):
+            self.machine.memory.write(address, (g_high | ACCESSED).to_bytes(4, "little"))
 
     # the LDT ------------------------------------------------------------------
     def _ldt_descriptor(self) -> Descriptor:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from vizvm.asm.disasm import Insn
 from vizvm.machine.delivery import Delivered, Source, TripleFault
 from vizvm.machine.supervisor import Emulated, PortAccess, Trap
 from vizvm.machine.vectors import GP, NM, NP, PF, CpuFault, short_name
@@ -63,10 +64,13 @@ class TrapEmulate:
 
     # events ---------------------------------------------------------------------
     def _event(self, kind: Kind, detail: str, address: int, cost: str, **data: object) -> None:
-        self.core.machine.emit(kind, detail, address=address, cost=cost, data=dict(data))
+        self.core.machine.emit(kind, detail, address=address, cost=cost, data=dict(data),
+                               insn=self._insn)
 
     def _trapped(self, trap: Trap, why: str) -> None:
         self._event(Kind.TRAP, why, trap.address, "trap", vector=trap.vector)
+
+    _insn: Insn | None = None  # the trapping instruction, decoded once per trap
 
     def _ring_change(self, before: int, address: int) -> None:
         after = self.core.vcpu.cpl
@@ -83,7 +87,7 @@ class TrapEmulate:
     def on_exception(self, trap: Trap) -> None:
         core = self.core
         core.cpu.begin()
-        core.shadow.sync_accessed()
+        self._insn = core.machine.instruction_at(trap.address)
         if trap.software:
             self._trapped(trap, f"INT {trap.vector:#04x} at ring {core.cpu.cpl}: the monitor owns "
                                 f"the real IDT, so the CPU entered the monitor")
@@ -93,7 +97,7 @@ class TrapEmulate:
             return
         if trap.vector == NM and self._lazy_fpu(trap):
             return
-        insn = core.instruction(trap.address)
+        insn = core.instruction(self._insn)
         if trap.vector in (GP, NP) and insn is not None:
             try:
                 if self._emulate(trap, insn):
@@ -210,6 +214,7 @@ class TrapEmulate:
         if not guest_may_use_port(core, access.port, access.size):
             return None
         direction = "IN" if access.is_in else "OUT"
+        self._insn = core.machine.instruction_at(access.address)
         self._event(
             Kind.TRAP,
             f"{direction} port {access.port:#06x} at ring {core.cpu.cpl}: CPL > IOPL 0 and no "

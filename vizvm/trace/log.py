@@ -33,8 +33,9 @@ class EventLog:
         return self.prices.get(cost, 0)
 
     def add(self, event: Event) -> Event:
-        if event.cost and not event.cycles:
-            event = replace(event, cycles=self.price(event.cost))
+        """Count and keep an event; it arrives priced (Machine.emit) or is priced here."""
+        if event.cost and not event.cycles and event.cost in self.prices:
+            event = replace(event, cycles=self.prices[event.cost])
         self.counts[str(event.kind)] += 1
         self.cycles_by_kind[str(event.kind)] += event.cycles
         self.cycles += event.cycles
