@@ -126,12 +126,6 @@ class Cpu:
     def read_descriptor(self, selector: int) -> Descriptor:
         return Descriptor.from_bytes(self.memory.read(self.descriptor_address(selector), 8))
 
-    def mark_accessed(self, selector: int, descriptor: Descriptor) -> None:
-        """The CPU sets a segment descriptor's accessed bit when it loads it."""
-        if descriptor.is_segment and not descriptor.accessed:
-            address = self.descriptor_address(selector) + 4
-            self.memory.write_u32(address, descriptor.high | 0x100)
-
     def load_cached(self, segment: str, selector: int, descriptor: Descriptor | None) -> None:
         """Fill a hidden cache (in the pending saved state; see begin/commit)."""
         if descriptor is None or is_null_selector(selector):

@@ -156,7 +156,13 @@ def push_frame(
 
 def deliver(cpu: Cpu, vector: int, source: Source, return_eip: int,
             error_code: int | None = None) -> Delivered:
-    """Deliver one event through the IDT and leave the CPU at the handler."""
+    """Deliver one event through the IDT and leave the CPU at the handler.
+
+    The descriptors loaded into CS and SS do not get their accessed bit set:
+    real processors set it (SDM vol. 3A, 3.4.5.1), Unicorn's CPU sets it only
+    for MOV, POP and LDS-style loads, and the machine does as its CPU does so
+    that a guest's tables end the same under every technique and under QEMU.
+    """
     eflags = cpu.eflags
     cpl = cpu.cpl
     target = resolve(cpu, vector, source, cpl)
@@ -171,13 +177,10 @@ def deliver(cpu: Cpu, vector: int, source: Source, return_eip: int,
         words = [old_ss, old_esp, *words]
         new_esp = push_frame(cpu, ss_desc.base, esp, words, ss_limit=ss_desc.limit,
                              ss_selector=ss)
-        cpu.mark_accessed(ss, ss_desc)
     else:
         _sel, ss_base, ss_limit, _fl = state.segment("ss")
         new_esp = push_frame(cpu, ss_base, old_esp, words, ss_limit=ss_limit,
                              ss_selector=old_ss)
-    cpu.mark_accessed(target.cs, target.cs_descriptor)
-    state = cpu.begin()  # the pushes may have changed accessed bits, not registers
     if target.stack is not None:
         ss, _esp, ss_desc = target.stack
         cpu.load_cached("ss", ss, ss_desc)

@@ -47,12 +47,10 @@ def _deliver_once(
         words = [core.virtual_selector("ss"), cpu.read("esp"), *words]
         new_esp = delivery.push_frame(tables, ss_desc.base, esp, words,
                                       ss_limit=ss_desc.limit, ss_selector=ss)
-        tables.mark_accessed(ss, ss_desc)
     else:
         old_ss, ss_base, ss_limit, _flags = state.segment("ss")
         new_esp = delivery.push_frame(tables, ss_base, cpu.read("esp"), words,
                                       ss_limit=ss_limit, ss_selector=old_ss)
-    tables.mark_accessed(target.cs, target.cs_descriptor)
     vcpu.cpl = target.ring
     state = cpu.begin()
     if target.stack is not None:

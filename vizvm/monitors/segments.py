@@ -97,9 +97,7 @@ def load_stack(core: MonitorCore, selector: int) -> None:
 
 
 def _enter_code(core: MonitorCore, selector: int, descriptor: Descriptor, eip: int) -> None:
-    # No accessed bit: Unicorn's CPU sets it only for MOV/POP to a segment
-    # register, not for CS or SS loaded by a far transfer or IRET, and the
-    # monitor does as the machine's CPU does so that tables end identical.
+    # No accessed bit for CS or SS here, as in machine.delivery.deliver.
     if eip > descriptor.limit:
         raise CpuFault(GP, 0, f"target {eip:#x} beyond the code segment's limit")
     core.load_segment("cs", selector, descriptor)
