@@ -83,11 +83,13 @@ def _test_guests() -> dict[str, str]:
         "GDT rewrite": te.GDT_REWRITE,
         "CLI in ring 3": te.USER_CLI,
         "paging": te.PAGING,
+        "mixed": te.MIXED,
     }
 
 
 @pytest.mark.parametrize("name", ["ring-3 port I/O", "repeated #GP", "timer and HLT",
-                                  "STI shadow", "GDT rewrite", "CLI in ring 3", "paging"])
+                                  "STI shadow", "GDT rewrite", "CLI in ring 3", "paging",
+                                  "mixed"])
 def test_test_guests_match_qemu(name: str, tmp_path: Path) -> None:
     image = build(_test_guests()[name])
     ours = machine(image)

@@ -298,3 +298,128 @@ def test_a_guest_page_fault_is_reflected_not_absorbed() -> None:
     reflected = [e for e in monitor.log.events
                  if e.kind == "exception" and e.data.get("vector") == 14]
     assert len(reflected) == 2  # the not-present page, then ring 3 touching a kernel page
+
+
+# A guest leaning on what the kernel guest does not: a far return to reload CS,
+# INT from ring 0 through a trap gate, a TSS I/O bitmap granting ring 3 the
+# serial port, system calls that re-enable interrupts and are interrupted by
+# the timer, and a divide error in ring 3.
+MIXED = kernel(
+    """
+    # PIC + PIT (period 700)
+    mov al, 0x11
+    out 0x20, al
+    mov al, 0x20
+    out 0x21, al
+    mov al, 4
+    out 0x21, al
+    mov al, 1
+    out 0x21, al
+    mov al, 0xfe
+    out 0x21, al
+    mov al, 0x34
+    out 0x43, al
+    mov eax, 700
+    out 0x40, al
+    mov al, ah
+    out 0x40, al
+    # TSS I/O bitmap: allow ring 3 to use COM1 (0x3f8..0x3ff) only
+    lea eax, [tss]
+    mov word ptr [eax + 0x66], 104
+    lea edi, [iomap]
+    mov ecx, 8192/4
+    mov eax, 0xffffffff
+    .byte 0xf3, 0xab               # rep stosd
+    lea edi, [iomap]
+    mov byte ptr [edi + 0x3f8/8], 0
+    # TSS limit grows to cover the bitmap
+    lea ebx, [tss_desc]
+    mov word ptr [ebx], 104 + 8192
+    and byte ptr [ebx + 5], 0xfd         # available again
+    mov eax, TSS_SEL
+    ltr ax
+    # far return to reload CS
+    push 0x08
+    lea eax, [after_retf]
+    push eax
+    retf
+after_retf:
+    int 0x81                  # a kernel-mode software interrupt (trap gate)
+    # kernel loop with interrupts on for a while
+    sti
+    mov ecx, 3000
+kloop:
+    loop kloop
+    cli
+    mov eax, [ticks]
+    cmp eax, 2
+    setae al
+    movzx eax, al
+    call puthex
+    lea eax, [user]
+    mov ebx, 0x202
+    jmp enter_user
+""",
+    handlers={0x20: "timer", 0x80: "syscall", 0x81: "kint", 0: "de"},
+    user_gates=(0x80,),
+    code="""
+timer:
+    push eax
+    inc dword ptr [ticks]
+    mov al, 0x20
+    out 0x20, al
+    pop eax
+    iretd
+kint:
+    mov eax, cs
+    and eax, 0xfffc
+    call puthex
+    iretd
+syscall:                          # trap gate: interrupts stay on
+    sti
+    push ecx
+    mov ecx, 2000
+sys_spin:
+    loop sys_spin                 # long enough to be interrupted by the timer
+    pop ecx
+    inc dword ptr [calls]
+    iretd
+user:
+    mov dx, 0x3f8                 # granted by the I/O bitmap
+    mov al, 0x55
+    out dx, al
+    mov al, 10
+    out dx, al
+    mov ecx, 3
+user_calls:
+    int 0x80
+    loop user_calls
+    mov eax, [calls]
+    add al, 0x30
+    mov dx, 0x3f8
+    out dx, al
+    mov al, 10
+    out dx, al
+    xor edx, edx
+    xor ecx, ecx
+    mov eax, 7
+    div ecx                       # #DE in ring 3
+de:
+    mov eax, [esp + 4]            # cs of the faulting code
+    call puthex
+    mov eax, [esp + 16]           # ss
+    call puthex
+    mov al, 0
+    jmp exit_with
+""",
+    data="ticks: .long 0\ncalls: .long 0\n.align 4\niomap: .space 8192\n.byte 0xff",
+)
+
+
+@pytest.mark.parametrize("ring", RINGS)
+def test_a_guest_using_more_of_the_architecture_is_equivalent(ring: int) -> None:
+    native, monitor = _pair(build(MIXED), ring)
+    assert serial(native).split() == ["00000008", "00000001", "U", "3", "0000001B", "00000023"]
+    assert serial(monitor) == serial(native)
+    assert monitor.exit.code == native.exit.code == 0
+    assert monitor.ram() == native.ram()
