@@ -73,7 +73,9 @@ class KeystoneBackend:
             raise _locate_keystone_error(program, exc) from None
         image = bytes(encoding or b"")
         if program.has_code and not image:
-            raise AsmError(program.filename, 0, "keystone produced no code (an unsupported directive?)")
+            raise AsmError(
+                program.filename, 0, "keystone produced no code (an unsupported directive?)"
+            )
         return _apply_table_fixes(image, fixes, origin, program)
 
 
@@ -130,7 +132,10 @@ def _locate_keystone_error(program: Program, exc: Exception) -> AsmError:
         try:
             ks.asm(stand_ins + _without_labels(statement.text), 0)
         except KsError as single:
-            return AsmError(program.filename, statement.line, _describe(single), statement.text)
+            return AsmError(
+                program.filename, statement.line, _describe(single),
+                program.source_line(statement.line),
+            )
     return AsmError(program.filename, 0, _describe(exc))
 
 
@@ -146,7 +151,7 @@ class GnuBackend:
     name = "gnu-as"
     PREFIXES = ("", "i686-elf-", "i686-linux-gnu-", "i386-elf-", "x86_64-elf-",
                 "x86_64-linux-gnu-")
-    HEADER = [".intel_syntax noprefix", ".code32"]
+    HEADER = (".intel_syntax noprefix", ".code32")
 
     def _tools(self) -> tuple[str, str, str] | None:
         for prefix in self.PREFIXES:
@@ -158,7 +163,9 @@ class GnuBackend:
     @staticmethod
     def _is_gnu(path: str) -> bool:
         try:
-            out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10)
+            out = subprocess.run(
+                [path, "--version"], capture_output=True, text=True, timeout=10, check=False
+            )
         except (OSError, subprocess.SubprocessError):
             return False
         return "GNU assembler" in out.stdout
@@ -174,7 +181,7 @@ class GnuBackend:
         lines = list(self.HEADER)
         line_of: dict[int, int] = {}
         for statement in program.statements:
-            lines.append(statement.text)
+            lines.append(statement.gnu_text or statement.text)
             line_of[len(lines)] = statement.line
             if statement.fix_table_prefix:
                 lines.append("nop")  # the same bytes as the keystone back end
@@ -188,8 +195,9 @@ class GnuBackend:
                 [objcopy, "-O", "binary", "-j", ".text", "guest.elf", "guest.bin"],
             ]
             for step in steps:
-                result = subprocess.run(step, cwd=work, capture_output=True, text=True,
-                                        timeout=60)
+                result = subprocess.run(
+                    step, cwd=work, capture_output=True, text=True, timeout=60, check=False
+                )
                 if result.returncode != 0:
                     raise _locate_gnu_error(program, result.stderr, line_of)
             return (work / "guest.bin").read_bytes()
@@ -200,8 +208,9 @@ def _locate_gnu_error(program: Program, stderr: str, line_of: dict[int, int]) ->
         match = re.match(r"guest\.s:(\d+): (?:Error|Fatal error): (.*)", row)
         if match:
             line = line_of.get(int(match.group(1)), 0)
-            text = next((s.text for s in program.statements if s.line == line), "")
-            return AsmError(program.filename, line, f"GNU as: {match.group(2)}", text)
+            return AsmError(
+                program.filename, line, f"GNU as: {match.group(2)}", program.source_line(line)
+            )
     return AsmError(program.filename, 0, f"GNU as/ld failed: {stderr.strip()}")
 
 
@@ -223,11 +232,10 @@ def assemble(
     program = parse(source, filename)
     if not program.has_code:
         raise AsmError(filename, 0, "the source has no instructions or data")
-    if backend is None:
-        names = available_backends()
-        if not names:
+    if backend is None:  # the first available; GNU as is not even looked for when keystone is
+        backend = next((name for name, b in BACKENDS.items() if b.available()), None)
+        if backend is None:
             raise AsmError(filename, 0, _missing_backends_message())
-        backend = names[0]
     if backend not in BACKENDS:
         raise AsmError(filename, 0, f"unknown assembler back end {backend!r}")
     return BACKENDS[backend].assemble(program, origin)

@@ -11,6 +11,7 @@ DEBUG_EXIT_PORT = 0xF4
 class DebugExit:
     name: str = "debug-exit"
     code: int | None = None
+    io_width: int = 4  # like QEMU's isa-debug-exit, OUT of EAX gives the whole value
 
     def read(self, port: int, size: int) -> int:
         return (1 << (8 * size)) - 1

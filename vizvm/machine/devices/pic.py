@@ -1,8 +1,9 @@
 """The two cascaded 8259A interrupt controllers of the PC (0x20/0x21, 0xA0/0xA1).
 
 Modelled: the ICW1-ICW4 initialisation, masks (OCW1), EOI and priority
-rotation (OCW2), reading IRR or ISR (OCW3), auto-EOI, fully nested priority,
-and the slave cascaded on the master's IRQ 2. Inputs are edge-triggered.
+rotation (OCW2), reading IRR or ISR, the poll command and the special mask
+mode (OCW3), auto-EOI, fully nested and special fully nested priority, and
+the slave cascaded on the master's IRQ 2. Inputs are edge-triggered.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ class Pic8259:
     expect_icw4: bool = False
     single: bool = False
     rotate_in_auto_eoi: bool = False
+    special_mask: bool = False
+    special_fully_nested: bool = False
+    poll: bool = False  # the next read of the command port is a poll
+    is_master: bool = False
+    icw3: int = 0  # master: a bit per line with a slave; slave: its line on the master
 
     def _priority_order(self) -> list[int]:
         first = (self.lowest_priority + 1) % 8
@@ -45,10 +51,16 @@ class Pic8259:
     def pending(self, extra: int = 0) -> int | None:
         """The IRQ this chip would signal, with `extra` input lines (cascade)."""
         requests = (self.irr | extra) & ~self.imr
+        # in special mask mode, a masked level in service blocks nothing
+        in_service = self.isr & ~self.imr if self.special_mask else self.isr
+        slaves = self.icw3 if self.is_master and not self.single else 0
         for irq in self._priority_order():
-            if self.isr & (1 << irq):
+            bit = 1 << irq
+            if in_service & bit:
+                if self.special_fully_nested and slaves & bit and requests & bit:
+                    return irq  # the slave has judged this request above its own
                 return None  # an equal or higher level is in service
-            if requests & (1 << irq):
+            if requests & bit:
                 return irq
         return None
 
@@ -59,8 +71,19 @@ class Pic8259:
         elif self.rotate_in_auto_eoi:
             self.lowest_priority = irq
 
+    def poll_read(self, extra: int = 0) -> int:
+        """The poll command's answer: 0x80 | level, acknowledged; 0 when none."""
+        self.poll = False
+        irq = self.pending(extra)
+        if irq is None:
+            return 0
+        self.acknowledge(irq)
+        return 0x80 | irq
+
     def read(self, port: int, size: int) -> int:
         if port == self.command_port:
+            if self.poll:
+                return self.poll_read()
             return self.isr if self.read_isr else self.irr
         return self.imr
 
@@ -81,10 +104,17 @@ class Pic8259:
             self.irr = 0
             self.lowest_priority = 7
             self.auto_eoi = False
+            self.special_fully_nested = False
+            self.rotate_in_auto_eoi = False
+            self.special_mask = False
+            self.poll = False
             self.read_isr = False
         elif value & 0x08:  # OCW3
+            if value & 0x40:
+                self.special_mask = bool(value & 0x20)
             if value & 0x02:
                 self.read_isr = bool(value & 0x01)
+            self.poll = bool(value & 0x04)  # overrides the register read once
         else:  # OCW2
             self._ocw2(value)
 
@@ -113,9 +143,11 @@ class Pic8259:
             if self.single and not self.expect_icw4:
                 self.init_step = 0
         elif self.init_step == 3:
+            self.icw3 = value
             self.init_step = 4 if self.expect_icw4 else 0
         elif self.init_step == 4:
             self.auto_eoi = bool(value & 0x02)
+            self.special_fully_nested = bool(value & 0x10)
             self.init_step = 0
         else:
             self.imr = value
@@ -126,8 +158,11 @@ class PicPair:
     """Master and slave as the CPU sees them: one INTR line, one vector per INTA."""
 
     name: str = "PIC"
-    master: Pic8259 = field(default_factory=lambda: Pic8259("master", 0x20, 0x08))
-    slave: Pic8259 = field(default_factory=lambda: Pic8259("slave", 0xA0, 0x70))
+    # as the BIOS leaves them: vectors 0x08 and 0x70, the slave on IRQ 2, all masked
+    master: Pic8259 = field(
+        default_factory=lambda: Pic8259("master", 0x20, 0x08, is_master=True, icw3=0x04)
+    )
+    slave: Pic8259 = field(default_factory=lambda: Pic8259("slave", 0xA0, 0x70, icw3=CASCADE_IRQ))
 
     def raise_irq(self, irq: int) -> None:
         if irq < 8:
@@ -163,6 +198,8 @@ class PicPair:
 
     def read(self, port: int, size: int) -> int:
         chip = self.master if port in MASTER_PORTS else self.slave
+        if chip is self.master and chip.poll and port == chip.command_port:
+            return chip.poll_read(self._cascade_line())
         return chip.read(port, size)
 
     def write(self, port: int, size: int, value: int) -> None:
