@@ -787,3 +787,37 @@ def test_rewriting_a_count_again_and_again_keeps_no_history() -> None:
         pit.write(0x42, 1, 100)
         pit.write(0x42, 1, 0)
     assert len(pit.channels[2].segments) <= 2
+
+
+# --- the other legacy ports ----------------------------------------------------------
+
+def test_keyboard_controller_is_idle_and_answers_its_self_test() -> None:
+    from vizvm.machine.devices.legacy import KeyboardController
+
+    kbc = KeyboardController()
+    assert kbc.read(0x64, 1) & 0x03 == 0  # both buffers empty: a driver may write
+    kbc.write(0x64, 1, 0xAA)
+    assert kbc.read(0x64, 1) & 0x01
+    assert kbc.read(0x60, 1) == 0x55
+    kbc.write(0x64, 1, 0xD0)
+    assert kbc.read(0x60, 1) & 0x02  # A20 reported on
+
+
+def test_port_61_refresh_bit_toggles_so_delay_loops_end() -> None:
+    from vizvm.machine.devices.legacy import SystemControl
+
+    port = SystemControl()
+    bits = {port.read(0x61, 1) & 0x10 for _ in range(4)}
+    assert bits == {0, 0x10}
+
+
+def test_cmos_clock_is_fixed_and_reports_memory() -> None:
+    from vizvm.machine.devices.legacy import CmosClock
+
+    cmos = CmosClock(16 << 20)
+    def read(index: int) -> int:
+        cmos.write(0x70, 1, index)
+        return cmos.read(0x71, 1)
+    assert (read(0x09), read(0x08), read(0x07)) == (0x00, 0x01, 0x01)
+    assert not read(0x0A) & 0x80  # no update in progress
+    assert read(0x17) | read(0x18) << 8 == 15 * 1024

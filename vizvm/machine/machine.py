@@ -35,6 +35,14 @@ from vizvm.machine.bare_metal import BareMetal
 from vizvm.machine.cpu import IF, Cpu
 from vizvm.machine.devices.bus import IoBus
 from vizvm.machine.devices.debug_exit import DEBUG_EXIT_PORT, DebugExit
+from vizvm.machine.devices.legacy import (
+    CMOS_PORTS,
+    KEYBOARD_PORTS,
+    SYSTEM_PORTS,
+    CmosClock,
+    KeyboardController,
+    SystemControl,
+)
 from vizvm.machine.devices.pic import MASTER_PORTS, SLAVE_PORTS, PicPair
 from vizvm.machine.devices.pit import PIT_PORTS, Pit
 from vizvm.machine.devices.serial import COM1_PORTS, Serial
@@ -77,6 +85,9 @@ class Machine:
         self.bus.attach(self.pic, MASTER_PORTS + SLAVE_PORTS)
         self.bus.attach(self.pit, PIT_PORTS)
         self.bus.attach(self.debug_exit, (DEBUG_EXIT_PORT,))
+        self.bus.attach(KeyboardController(), KEYBOARD_PORTS)
+        self.bus.attach(SystemControl(), SYSTEM_PORTS)
+        self.bus.attach(CmosClock(ram_size), CMOS_PORTS)
         self.executed = 0  # guest instructions begun, in finished chunks
         self.idle = 0  # instruction-times spent halted
         self.halted = False
