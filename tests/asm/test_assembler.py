@@ -384,3 +384,30 @@ def test_the_guides_example_guest_prints_its_line_and_powers_off(backend: str) -
     machine = run(code)
     assert serial(machine) == "Hello from my guest!\n"
     assert (machine.exit.kind.value, machine.exit.code) == ("poweroff", 0)
+
+
+def test_a_keystone_crash_takes_down_only_its_worker() -> None:
+    import os
+
+    from vizvm.asm.keystone_worker import WORKER, KeystoneCrashed
+
+    if "keystone" not in available_backends():
+        pytest.skip("keystone is not installed")
+    with pytest.raises(KeystoneCrashed):
+        WORKER.call(os.abort)
+    image, error = WORKER.assemble("nop", 0)
+    assert (image, error) == (b"\x90", None)
+
+
+def test_a_statement_that_crashes_keystone_is_located() -> None:
+    from vizvm.asm.assembler import KeystoneBackend
+    from vizvm.asm.lexicon import Program, Statement
+
+    if "keystone" not in available_backends():
+        pytest.skip("keystone is not installed")
+    program = Program("crash.asm", source_lines=["nop", ".balignw 4, 0x9090"])
+    program.statements += [Statement(1, "nop", "nop", ""),
+                           Statement(2, ".balignw 4, 0x9090", ".balignw", "4, 0x9090")]
+    with pytest.raises(AsmError) as info:
+        KeystoneBackend().assemble(program, 0x100000)
+    assert info.value.line == 2 and "crashes" in info.value.message

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from vizvm.asm.disasm import decode
+from vizvm.asm.keystone_worker import WORKER, KeystoneCrashed
 from vizvm.asm.source import (
     LABEL,
     TABLE_INSTRUCTIONS,
@@ -56,8 +57,6 @@ class KeystoneBackend:
         return True
 
     def assemble(self, program: Program, origin: int) -> bytes:
-        from keystone import KS_ARCH_X86, KS_MODE_32, Ks, KsError
-
         fixes = [i for i, s in enumerate(program.statements) if s.fix_table_prefix]
         lines = [
             (f"{FIX_LABEL}{i}: " if s.fix_table_prefix else "") + s.text
@@ -66,12 +65,12 @@ class KeystoneBackend:
         if fixes:
             lines.append(".long " + ", ".join(f"{FIX_LABEL}{i}" for i in fixes))
         # No sym_resolver: installing one makes keystone 0.9.2 read numbers as hex.
-        ks = Ks(KS_ARCH_X86, KS_MODE_32)
         try:
-            encoding, _count = ks.asm("\n".join(lines), origin)
-        except KsError as exc:
-            raise _locate_keystone_error(program, exc) from None
-        image = bytes(encoding or b"")
+            image, error = WORKER.assemble("\n".join(lines), origin)
+        except KeystoneCrashed:
+            raise _locate_crash(program) from None
+        if image is None:
+            raise _locate_keystone_error(program, error or "")
         if program.has_code and not image:
             raise AsmError(
                 program.filename, 0, "keystone produced no code (an unsupported directive?)"
@@ -110,33 +109,54 @@ KEYSTONE_HINTS = {
 }
 
 
-def _describe(exc: Exception) -> str:
-    text = str(exc)
+def _describe(text: str) -> str:
     for key, hint in KEYSTONE_HINTS.items():
         if key in text:
             return f"{hint} (keystone: {text})"
     return f"keystone: {text}"
 
 
-def _locate_keystone_error(program: Program, exc: Exception) -> AsmError:
-    """keystone reports no line; find it by assembling statements alone."""
-    from keystone import KS_ARCH_X86, KS_MODE_32, Ks, KsError
-
+def _alone(program: Program) -> list[str]:
+    """Each statement on its own, with its symbols defined as stand-ins."""
     defined = set(program.labels) | set(program.constants)
-    ks = Ks(KS_ARCH_X86, KS_MODE_32)
+    texts = []
     for statement in program.statements:
         stand_ins = "".join(
             f".equ {name}, 0\n" for name in dict.fromkeys(symbol_names(statement.operands))
             if name in defined
         )
+        texts.append(stand_ins + _without_labels(statement.text))
+    return texts
+
+
+def _located(program: Program, index: int, message: str) -> AsmError:
+    statement = program.statements[index]
+    return AsmError(program.filename, statement.line, message,
+                    program.source_line(statement.line))
+
+
+def _locate_keystone_error(program: Program, error: str) -> AsmError:
+    """keystone reports no line; find it by assembling statements alone."""
+    try:
+        found = WORKER.first_failure(_alone(program))
+    except KeystoneCrashed:
+        return _locate_crash(program)
+    if found is None:
+        return AsmError(program.filename, 0, _describe(error))
+    return _located(program, found[0], _describe(found[1]))
+
+
+def _locate_crash(program: Program) -> AsmError:
+    """keystone died: the first prefix of the source that kills it ends at the culprit
+    (what crashes can depend on what came before, such as the address)."""
+    texts = [s.text for s in program.statements]
+    for index in range(len(texts)):
         try:
-            ks.asm(stand_ins + _without_labels(statement.text), 0)
-        except KsError as single:
-            return AsmError(
-                program.filename, statement.line, _describe(single),
-                program.source_line(statement.line),
-            )
-    return AsmError(program.filename, 0, _describe(exc))
+            WORKER.assemble("\n".join(texts[: index + 1]), 0)
+        except KeystoneCrashed:
+            return _located(program, index, "keystone crashes on this statement; "
+                            "write it another way (docs/assembly.md)")
+    return AsmError(program.filename, 0, "keystone crashed on this source")
 
 
 def _without_labels(text: str) -> str:
