@@ -113,8 +113,11 @@ exit_with:
     out DEBUG_EXIT, al
     hlt
 
-# eax = user entry point, ebx = EFLAGS for ring 3
+# eax = user entry point, ebx = EFLAGS for ring 3 (data segments: the user's)
 enter_user:
+    mov ecx, UDATA
+    mov ds, ecx
+    mov es, ecx
     push 0x23
     push 0x80000
     push ebx

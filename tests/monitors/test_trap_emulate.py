@@ -423,3 +423,10 @@ def test_a_guest_using_more_of_the_architecture_is_equivalent(ring: int) -> None
     assert serial(monitor) == serial(native)
     assert monitor.exit.code == native.exit.code == 0
     assert monitor.ram() == native.ram()
+
+
+@pytest.mark.parametrize("technique", ["native", "trap-emulate"])
+def test_writing_above_ram_stops_the_guest_even_where_the_monitor_lives(technique: str) -> None:
+    m = run("mov dword ptr [0xFFC00010], 1\nmov al, 0\nout 0xf4, al\nhlt", technique)
+    assert m.exit.kind == ExitKind.ERROR
+    assert "0xffc00010" in m.exit.message.lower()

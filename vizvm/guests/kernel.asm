@@ -44,7 +44,10 @@ reload:
     call setup_pit
     lea esi, [banner]
     call kputs
-    # enter the user task at ring 3 with interrupts enabled
+    # enter the user task at ring 3 with interrupts enabled, on user data segments
+    mov eax, UDATA
+    mov ds, eax
+    mov es, eax
     push 0x23                       # UDATA: ss
     push 0x80000                    # USTACK_TOP: esp
     push 0x202                      # eflags: IF=1
@@ -205,15 +208,33 @@ kputhex_out:
     ret
 
 # ---------------------------------------------------------------- handlers
+# Handlers run on whatever data segments were loaded when the interrupt came,
+# so those that touch memory load the kernel's first and restore the caller's.
 timer_isr:
+    push ds
     push eax
+    mov eax, KDATA
+    mov ds, eax
     inc dword ptr [ticks]
     mov al, 0x20            # end of interrupt
     out 0x20, al
     pop eax
+    pop ds
     iretd
 
 syscall_isr:
+    push ds
+    push es
+    push edx
+    mov edx, KDATA
+    mov ds, edx
+    mov es, edx
+    pop edx
+    call syscall
+    pop es
+    pop ds
+    iretd
+syscall:
     cmp eax, 1
     je sys_write
     cmp eax, 2
@@ -221,7 +242,7 @@ syscall_isr:
     cmp eax, 3
     je sys_exit
     mov eax, -1
-    iretd
+    ret
 sys_write:
     push esi
     push ecx
@@ -237,10 +258,10 @@ sys_write_done:
     pop ecx
     pop esi
     mov eax, ecx
-    iretd
+    ret
 sys_ticks:
     mov eax, [ticks]
-    iretd
+    ret
 sys_exit:
     lea esi, [exit_msg]
     call kputs
@@ -281,6 +302,8 @@ unexpected_isr:
     jmp fault
 # stack: vector, error code, eip, cs, eflags
 fault:
+    mov eax, KDATA
+    mov ds, eax
     lea esi, [fault_msg]
     call kputs
     mov eax, [esp]

@@ -36,6 +36,7 @@ MONITOR_PT = MONITOR_BASE + 0x31000
 POOL_START = MONITOR_BASE + 0x32000
 POOL_END = MONITOR_BASE + MONITOR_SIZE
 P, W, U = 1, 2, 4
+A, D = 0x20, 0x40  # preset, so that the CPU never writes the monitor's tables
 MONITOR_PDE = MONITOR_BASE >> 22
 REAL_CR4_MIRRORED = 0x600 | 0x100 | 0x4  # OSFXSR, OSXMMEXCPT, PCE, TSD
 
@@ -58,7 +59,7 @@ class ShadowPaging:
         self._next = POOL_START
         self._mode_user = False
         monitor_pt = b"".join(
-            struct.pack("<I", (MONITOR_BASE + i * PAGE) | P | W) for i in range(1024))
+            struct.pack("<I", (MONITOR_BASE + i * PAGE) | P | W | A | D) for i in range(1024))
         machine.uc.mem_write(MONITOR_PT, monitor_pt)
         machine.memory.control = self.guest_control
         machine.memory.cpu_maps = self.maps
@@ -94,7 +95,7 @@ class ShadowPaging:
     def reset(self) -> None:
         """Forget every shadow mapping (CR3 reload, a full pool, a mode switch)."""
         pd = bytearray(PAGE)
-        struct.pack_into("<I", pd, MONITOR_PDE * 4, MONITOR_PT | P | W)
+        struct.pack_into("<I", pd, MONITOR_PDE * 4, MONITOR_PT | P | W | A)
         self.machine.uc.mem_write(SHADOW_PD, bytes(pd))
         self._tables.clear()
         self._next = POOL_START
@@ -131,7 +132,8 @@ class ShadowPaging:
             # the guest kernel writes a read-only page with CR0.WP clear: allowed to
             # it, so map the page writable for the supervisor only, for now
             writable, user_bit = True, self.kernel_ring == 3
-        entry = (found.physical & ~0xFFF) | P | (W if writable else 0) | (U if user_bit else 0)
+        entry = (found.physical & ~0xFFF) | P | A | (W | D if writable else 0)
+        entry |= U if user_bit else 0
         table = self._table_for(linear)
         self.machine.uc.mem_write(table + ((linear >> 12) & 0x3FF) * 4, struct.pack("<I", entry))
         flush_tlb(self.machine.uc)
@@ -148,6 +150,7 @@ class ShadowPaging:
             table = self._next
             self._next += PAGE
             self.machine.uc.mem_write(table, bytes(PAGE))
-            self.machine.uc.mem_write(SHADOW_PD + index * 4, struct.pack("<I", table | P | W | U))
+            pde = struct.pack("<I", table | P | W | U | A)
+            self.machine.uc.mem_write(SHADOW_PD + index * 4, pde)
             self._tables[index] = table
         return table
