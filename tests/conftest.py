@@ -14,7 +14,7 @@ from vizvm.trace.log import EventLog
 
 sys.path.insert(0, str(Path(__file__).parent / "guests"))
 
-TECHNIQUES = ["native", "trap-emulate"]
+TECHNIQUES = ["native", "trap-emulate", "hardware-assist"]
 
 
 def build(source: str) -> bytes:
@@ -24,8 +24,10 @@ def build(source: str) -> bytes:
 
 
 def machine(image: bytes, technique: str = "native", kernel_ring: int = 1, **kw) -> Machine:
-    m = Machine(image, log=EventLog(kw.pop("prices", {"instruction": 1})), **kw)
-    m.attach(registry.create(technique, registry.Options(kernel_ring=kernel_ring)))
+    options = registry.Options(kernel_ring=kernel_ring, **kw.pop("options", {}))
+    m = Machine(image, log=EventLog(kw.pop("prices", {"instruction": 1})),
+                cpu_model=registry.technique(technique).cpu_model, **kw)
+    m.attach(registry.create(technique, options))
     return m
 
 

@@ -387,14 +387,12 @@ def test_the_guides_example_guest_prints_its_line_and_powers_off(backend: str) -
 
 
 def test_a_keystone_crash_takes_down_only_its_worker() -> None:
-    import os
-
     from vizvm.asm.keystone_worker import WORKER, KeystoneCrashed
 
     if "keystone" not in available_backends():
         pytest.skip("keystone is not installed")
     with pytest.raises(KeystoneCrashed):
-        WORKER.call(os.abort)
+        WORKER.request({"op": "abort"})
     image, error = WORKER.assemble("nop", 0)
     assert (image, error) == (b"\x90", None)
 

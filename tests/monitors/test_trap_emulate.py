@@ -289,6 +289,7 @@ def test_a_paging_guest_runs_on_shadow_page_tables(ring: int) -> None:
         "00001234", "00000060", "00000020", "00000000", "00000001", "00400000", "00000005"]
     assert serial(monitor) == serial(native)
     assert monitor.ram() == native.ram()
+    assert monitor.executed == native.executed  # hidden faults are not guest instructions
     hidden = [e for e in monitor.log.events if "hidden page fault" in e.detail]
     assert hidden, "the monitor should have filled its shadow on demand"
 

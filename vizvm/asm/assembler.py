@@ -147,6 +147,13 @@ def _locate_keystone_error(program: Program, error: str) -> AsmError:
 
 
 def _locate_crash(program: Program) -> AsmError:
+    if not WORKER.healthy():
+        return AsmError(program.filename, 0, "keystone cannot run on this machine (its worker "
+                        "process stops at once); install GNU binutils to use GNU as instead")
+    return _locate_crashing_statement(program)
+
+
+def _locate_crashing_statement(program: Program) -> AsmError:
     """keystone died: the first prefix of the source that kills it ends at the culprit
     (what crashes can depend on what came before, such as the address)."""
     texts = [s.text for s in program.statements]

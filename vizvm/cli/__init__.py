@@ -21,7 +21,7 @@ from vizvm.asm.source import AsmError
 from vizvm.machine.layout import DEFAULT_BUDGET
 from vizvm.machine.loader import LoadError
 from vizvm.machine.uc_internals import UnicornProbeError
-from vizvm.monitors import cost_model, registry
+from vizvm.monitors import cost_model, registry, vmx
 from vizvm.session.program import ProgramError
 
 USAGE_ERROR = 2
@@ -40,6 +40,13 @@ def _budget(text: str) -> int:
     return value
 
 
+def _vmx_controls(text: str) -> vmx.Controls:
+    try:
+        return vmx.parse_controls(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document")
 
@@ -51,6 +58,10 @@ def _machine_options(parser: argparse.ArgumentParser) -> None:
                         default=cost_model.DEFAULT_PROFILE, help="cost model profile")
     parser.add_argument("--kernel-ring", type=int, choices=(1, 3), default=1,
                         help="trap-emulate: the ring the guest kernel really runs in")
+    parser.add_argument("--vmx", type=_vmx_controls, default=vmx.FIRST_GENERATION,
+                        metavar="CONTROLS",
+                        help="hardware-assist: a preset (first-generation, modern) and changes, "
+                             "e.g. 'modern,no-hlt-exiting,io-bitmap=0x3f8-0x3ff'")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,6 +17,7 @@ def settings(args: argparse.Namespace, technique: str = "native") -> runner.Sett
         max_insns=args.max_insns,
         profile=args.profile,
         kernel_ring=args.kernel_ring,
+        vmx=args.vmx,
     )
 
 
@@ -26,6 +27,8 @@ def run(args: argparse.Namespace) -> tuple[dict, str]:
     trace = Path(args.trace) if args.trace else None
     summary, _machine = runner.run(prog.image, settings(args, args.technique), trace)
     doc = {"program": prog.name, **summary.to_json()}
+    if args.technique == "hardware-assist":
+        doc["vmx_controls"] = args.vmx.describe()
     if trace is not None:
         doc["trace"] = str(trace)
     return doc, _run_text(prog.name, summary)

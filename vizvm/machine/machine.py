@@ -57,6 +57,7 @@ from vizvm.trace.events import Event, Kind
 from vizvm.trace.log import EventLog
 
 CHUNK = 1 << 22  # longest run between two looks at the stop flag
+VM_EXIT_BASE = 0x100  # Unicorn reports an SVM #VMEXIT as this vector + the exit code
 RDPMC = b"\x0f\x33"
 
 
@@ -64,12 +65,15 @@ class Machine:
     """A PC with `ram_size` bytes of RAM and a guest image loaded at 1 MiB."""
 
     def __init__(
-        self, image: bytes, *, ram_size: int = DEFAULT_RAM, log: EventLog | None = None
+        self, image: bytes, *, ram_size: int = DEFAULT_RAM, log: EventLog | None = None,
+        cpu_model: int | None = None,
     ) -> None:
         if ram_size % PAGE or not MiB <= ram_size <= 3072 * MiB:
             raise ValueError("RAM must be a whole number of pages between 1 MiB and 3 GiB")
         loader.check_image(image, ram_size)
         self.uc = Uc(UC_ARCH_X86, UC_MODE_32)
+        if cpu_model is not None:  # a technique that needs a processor feature (AMD-V)
+            self.uc.ctl_set_cpu_model(cpu_model)
         self.uc.mem_map(0, ram_size)
         self.uc.ctl_exits_enabled(True)  # run by count, with no "until" address
         self.uc.ctl_set_exits([])
@@ -99,6 +103,8 @@ class Machine:
         self._deferred: list[Callable[[], None]] = []
         self._step_first = False
         self._single_step = False  # the chunk runs one instruction past a shadow
+        self._after_step: list[Callable[[], None]] = []
+        self._uncounted = 0  # hidden faults in the current chunk
         self._watch_hook: int | None = None
         self.breakpoints: frozenset[int] = frozenset()
         self.at_breakpoint = False
@@ -117,7 +123,21 @@ class Machine:
     @property
     def icount(self) -> int:
         """Guest instructions begun so far, the current one included."""
-        return self.executed + (self._counter.value if self._in_chunk else 0)
+        if not self._in_chunk:
+            return self.executed
+        return self.executed + self._counter.value - self._uncounted
+
+    def uncount(self, fault_address: int | None = None) -> None:
+        """The current instruction faulted only for the monitor (a hidden fault) and
+        will run again: the guest should not see it counted twice.
+
+        A fault on fetching the instruction itself came before it was counted,
+        so a page fault whose address lies in the instruction's bytes is not.
+        """
+        pc = self.linear_pc()
+        if fault_address is not None and pc <= fault_address < pc + MAX_INSN:
+            return
+        self._uncounted += 1
 
     @property
     def ticks(self) -> int:
@@ -149,6 +169,9 @@ class Machine:
         state = self.cpu.begin()
         pc = self.linear_pc()
         eip = self.cpu.eip
+        if intno >= VM_EXIT_BASE:  # the processor's virtualization extension exited
+            self.handle_trap(Trap(intno, delivery.Source.EXCEPTION, state.error_code, pc, eip))
+            return
         if state.exception_is_software:
             size = self._int_size(intno, pc)
             trap = Trap(intno, delivery.Source.SOFTWARE, None, pc - size, eip)
@@ -214,7 +237,14 @@ class Machine:
         return False
 
     # port I/O -------------------------------------------------------------------
+    def _intercepted_io(self, access: PortAccess) -> Emulated | None:
+        """A supervisor that decides on every port access (a VMM's I/O exiting)."""
+        intercept = getattr(self.supervisor, "intercept_io", None)
+        return intercept(access) if intercept is not None else None
+
     def _on_in(self, uc: Uc, port: int, size: int, _data: object) -> int:
+        if (taken := self._intercepted_io(PortAccess(port, size, None, self.linear_pc()))):
+            return taken.value
         if io_permitted(self.cpu, port, size):
             return self.port_read(port, size)
         outcome = self.supervisor.on_io_fault(PortAccess(port, size, None, self.linear_pc()))
@@ -224,6 +254,8 @@ class Machine:
         return self._unchanged_in_result(size)
 
     def _on_out(self, uc: Uc, port: int, size: int, value: int, _data: object) -> None:
+        if self._intercepted_io(PortAccess(port, size, value, self.linear_pc())) is not None:
+            return
         if io_permitted(self.cpu, port, size):
             self.port_write(port, size, value)
             return
@@ -311,6 +343,16 @@ class Machine:
             return self.advance(self.ticks + limit)
         finally:
             self.set_breakpoints(saved)
+
+    def reexecute(self, after: Callable[[], None]) -> None:
+        """Run the current instruction once more on its own, then call `after`.
+
+        A VMM that lets the hardware carry out an intercepted instruction with
+        the intercept lifted uses this; the instruction already counted once.
+        """
+        self._after_step.append(after)
+        self._step_first = True
+        self.request_stop()
 
     def check_interrupts_after_next(self) -> None:
         """An interrupt window opened: look again after one more instruction (STI shadow)."""
@@ -489,6 +531,7 @@ class Machine:
     def _run_chunk(self, count: int) -> None:
         self._stop_at = None
         self._unmapped = None
+        self._uncounted = 0
         self._chunk_ticks = self.ticks
         self._in_chunk = True
         failure: Exception | None = None
@@ -500,11 +543,18 @@ class Machine:
             begun = self._counter.value
             self._in_chunk = False
         done = self._stop_at if self._stop_at is not None else min(begun, count)
+        done -= self._uncounted
+        self._uncounted = 0
         self.executed += done
         if failure is not None:
             self._failed(failure)
         elif self._stop_at is None and done < count:
             self._stopped_early()
+        if self._single_step and self._after_step:
+            self.executed -= done  # a re-execution, not a new guest instruction
+            after, self._after_step = self._after_step, []
+            for action in after:
+                action()
         deferred, self._deferred = self._deferred, []
         for action in deferred:
             if self.exit is None:

@@ -253,6 +253,9 @@ class CpuState:
     def hflags(self) -> int:
         return self._get("<I", HFLAGS)
 
+    def set_hflags(self, value: int) -> None:
+        self._set("<I", HFLAGS, value)
+
     @property
     def cpl(self) -> int:
         return self.hflags & HF_CPL_MASK
@@ -276,7 +279,9 @@ class CpuState:
         self._set("<i", self._layout.old_exception, -1)
 
     def set_eip(self, value: int) -> None:
+        """Move EIP; the instruction there is done, so an STI/MOV SS shadow is over."""
         self._set("<Q", EIP, value & 0xFFFFFFFF)
+        self._set("<I", HFLAGS, self.hflags & ~HF_INHIBIT_IRQ)
 
     def set_reg(self, index: int, value: int) -> None:
         self._set("<Q", REGS + 8 * index, value & 0xFFFFFFFF)

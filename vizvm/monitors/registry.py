@@ -7,12 +7,16 @@ from dataclasses import dataclass
 
 from vizvm.machine.bare_metal import BareMetal
 from vizvm.machine.supervisor import Supervisor
+from vizvm.monitors import vmx
+from vizvm.monitors.hardware_assist import CPU_MODEL as HARDWARE_ASSIST_CPU
+from vizvm.monitors.hardware_assist import HardwareAssist
 from vizvm.monitors.trap_emulate import TrapEmulate
 
 
 @dataclass(frozen=True)
 class Options:
     kernel_ring: int = 1  # trap-emulate: where the guest kernel really runs
+    vmx: vmx.Controls = vmx.FIRST_GENERATION  # hardware-assist: the VM-execution controls
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,7 @@ class Technique:
     title: str
     summary: str
     make: Callable[[Options], Supervisor] | None  # None: not built yet
+    cpu_model: int | None = None  # a processor model the technique needs (Unicorn's ids)
 
     @property
     def available(self) -> bool:
@@ -42,7 +47,9 @@ TECHNIQUES: dict[str, Technique] = {
         Technique("paravirt", "Paravirtualization",
                   "A modified guest kernel that calls the monitor with hypercalls.", None),
         Technique("hardware-assist", "Hardware assist (VT-x)",
-                  "The guest kernel in ring 0 of non-root mode; VM exits.", None),
+                  "The guest kernel in ring 0 of non-root mode; what the VM-execution "
+                  "controls ask for leaves it as a VM exit to the VMM.",
+                  lambda o: HardwareAssist(o.vmx), cpu_model=HARDWARE_ASSIST_CPU),
     )
 }
 

@@ -24,7 +24,8 @@ from vizvm.machine.descriptors import (
     TYPE_TSS32_BUSY,
     Descriptor,
 )
-from vizvm.machine.layout import MONITOR_BASE, MONITOR_SIZE
+from vizvm.machine.layout import MONITOR_BASE
+from vizvm.monitors.monitor_memory import claim
 from vizvm.monitors.vcpu import VirtualCpu
 
 if TYPE_CHECKING:
@@ -51,32 +52,17 @@ class ShadowTables:
         self._ldt_hook: int | None = None
         self.monitor_tss_selector = 0
         self.monitor_ldt_selector = 0
-        machine.uc.mem_map(MONITOR_BASE, MONITOR_SIZE)
+        claim(machine, self._cpu_wrote)
         tss = bytearray(TSS_SIZE)
         struct.pack_into("<H", tss, 0x66, TSS_SIZE)  # no I/O bitmap: all I/O traps
         machine.uc.mem_write(MONITOR_TSS, bytes(tss))
         machine.cpu.set_table_register("idt", MONITOR_IDT, 0x7FF)
-        machine.uc.hook_add(UC_HOOK_MEM_WRITE, self._on_monitor_write, None, MONITOR_BASE,
-                            MONITOR_BASE + MONITOR_SIZE - 1)
 
-    def _on_monitor_write(
-        self, uc: Uc, access: int, address: int, size: int, value: int, _data: object
-    ) -> None:
-        """Resource control: the guest may not write the monitor's memory.
-
-        A real monitor's truncated segment limits would fault such a write;
-        Unicorn does not check segment limits, so the monitor watches its
-        memory instead. The CPU's own writes here are accessed bits it sets
-        in the shadow descriptor tables when a segment register is loaded.
-        """
+    @staticmethod
+    def _cpu_wrote(address: int, size: int, value: int) -> bool:
+        """The CPU's own writes here: accessed bits set in shadow descriptors on loads."""
         in_tables = SHADOW_GDT <= address < MONITOR_TSS or SHADOW_LDT <= address < SHADOW_LDT_END
-        if in_tables and address % 8 == 4 and size == 4 and value & ACCESSED:
-            return
-        self.machine.fail(
-            f"the guest wrote {size} bytes at {address:#010x}, memory the monitor keeps for "
-            f"itself; a monitor on real hardware stops this with segment limits, which "
-            f"Unicorn does not check, so this one stops the guest"
-        )
+        return in_tables and address % 8 == 4 and size == 4 and bool(value & ACCESSED)
 
     # rings ------------------------------------------------------------------
     def real_ring(self, guest_ring: int) -> int:

@@ -19,6 +19,7 @@ switch between the guest's kernel and user mode, which is what that costs.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,8 +52,14 @@ class Fill:
 
 
 class ShadowPaging:
-    def __init__(self, machine: Machine, vcpu: VirtualCpu, kernel_ring: int) -> None:
+    def __init__(
+        self, machine: Machine, vcpu: VirtualCpu, kernel_ring: int, *, map_monitor: bool = True,
+        guest_cpl: Callable[[], int] | None = None,
+    ) -> None:
         self.machine = machine
+        # the ring the guest believes it is in: the virtual one under a deprivileging monitor
+        self.guest_cpl = guest_cpl or (lambda: vcpu.cpl)
+        self.map_monitor = map_monitor  # its tables are reached by linear address (not VT-x)
         self.vcpu = vcpu
         self.kernel_ring = kernel_ring
         self._tables: dict[int, int] = {}  # PDE index -> shadow page table address
@@ -95,7 +102,8 @@ class ShadowPaging:
     def reset(self) -> None:
         """Forget every shadow mapping (CR3 reload, a full pool, a mode switch)."""
         pd = bytearray(PAGE)
-        struct.pack_into("<I", pd, MONITOR_PDE * 4, MONITOR_PT | P | W | A)
+        if self.map_monitor:
+            struct.pack_into("<I", pd, MONITOR_PDE * 4, MONITOR_PT | P | W | A)
         self.machine.uc.mem_write(SHADOW_PD, bytes(pd))
         self._tables.clear()
         self._next = POOL_START
@@ -110,7 +118,7 @@ class ShadowPaging:
 
     def mode_changed(self) -> None:
         """The guest moved between kernel and user mode (matters in ring 3 only)."""
-        user = self.vcpu.cpl == 3
+        user = self.guest_cpl() == 3
         if self.enabled and self.kernel_ring == 3 and user != self._mode_user:
             self._mode_user = user
             self.reset()
@@ -124,7 +132,7 @@ class ShadowPaging:
 
     def fill(self, linear: int, *, write: bool) -> Fill:
         """A hidden page fault: copy the guest's mapping, or raise the guest's #PF."""
-        user = self.vcpu.cpl == 3
+        user = self.guest_cpl() == 3
         found = self.guest_walk(linear, write=write, user=user)
         writable = found.writable and found.dirty
         user_bit = found.user or (self.kernel_ring == 3 and not user)
@@ -141,7 +149,7 @@ class ShadowPaging:
 
     def _table_for(self, linear: int) -> int:
         index = linear >> 22
-        if index == MONITOR_PDE:
+        if index == MONITOR_PDE and self.map_monitor:
             raise CpuFault(14, 0, "the top 4 MiB belong to the monitor", linear)
         table = self._tables.get(index)
         if table is None:

@@ -127,6 +127,7 @@ class TrapEmulate:
                                 f"refuse it too")
             self._reflect(PF, Source.EXCEPTION, trap.return_eip, fault.error_code, trap.address)
             return True
+        core.machine.uncount(linear)  # the guest never sees this fault: it runs it once
         self._trapped(trap, f"hidden page fault at {linear:#010x}: the shadow page tables "
                             f"had no entry the access could use")
         access = "read-write" if fill.writable else "read-only"
@@ -142,6 +143,7 @@ class TrapEmulate:
             return False
         core.fpu_loaded = True
         core.update_cr0()
+        core.machine.uncount()
         self._trapped(trap, "the first FPU instruction since the monitor took over: TS was set "
                             "by the monitor, not the guest")
         self._event(Kind.EMULATE, "the monitor loaded the guest's FPU state and cleared the "

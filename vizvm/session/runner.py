@@ -11,7 +11,7 @@ from pathlib import Path
 from vizvm.machine.layout import DEFAULT_BUDGET, MiB
 from vizvm.machine.loader import LoadError
 from vizvm.machine.machine import Machine
-from vizvm.monitors import cost_model, registry
+from vizvm.monitors import cost_model, registry, vmx
 from vizvm.trace.log import EventLog
 
 
@@ -22,6 +22,7 @@ class Settings:
     profile: str = cost_model.DEFAULT_PROFILE
     kernel_ring: int = 1
     ram_mib: int = 16
+    vmx: vmx.Controls = vmx.FIRST_GENERATION
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,12 @@ class Summary:
 def build(image: bytes, settings: Settings) -> Machine:
     """A machine with the technique attached, ready to run (LoadError, TechniqueError)."""
     profile = cost_model.profile(settings.profile)
-    machine = Machine(image, ram_size=settings.ram_mib * MiB, log=EventLog(profile.cycles()))
-    options = registry.Options(kernel_ring=settings.kernel_ring)
-    machine.attach(registry.create(settings.technique, options))
+    technique = registry.technique(settings.technique)
+    options = registry.Options(kernel_ring=settings.kernel_ring, vmx=settings.vmx)
+    supervisor = registry.create(settings.technique, options)
+    machine = Machine(image, ram_size=settings.ram_mib * MiB, log=EventLog(profile.cycles()),
+                      cpu_model=technique.cpu_model)
+    machine.attach(supervisor)
     return machine
 
 
