@@ -15,7 +15,10 @@ BUILTIN = {
     "with system calls under timer interrupts, powers off with a checksum",
     "holes": "asks the CPU ten questions that classic x86 answers differently to a "
     "deprivileged kernel (POPF, PUSHF, CS, SGDT, SIDT, STR, SMSW, LAR, LSL)",
+    "kernel_pv": "the kernel ported to the paravirt monitor: hypercalls (int 0x82) in place "
+    "of every privileged instruction",
 }
+PARAVIRT_PORTS = {"kernel": "kernel_pv"}  # a guest's paravirtual port, for `compare`
 
 
 def source(name: str) -> str:

@@ -10,6 +10,7 @@ from vizvm.machine.supervisor import Supervisor
 from vizvm.monitors import vmx
 from vizvm.monitors.hardware_assist import CPU_MODEL as HARDWARE_ASSIST_CPU
 from vizvm.monitors.hardware_assist import HardwareAssist
+from vizvm.monitors.paravirt import Paravirt
 from vizvm.monitors.trap_emulate import TrapEmulate
 
 
@@ -45,7 +46,9 @@ TECHNIQUES: dict[str, Technique] = {
         Technique("binary-translation", "Binary translation",
                   "Guest kernel code rewritten block by block before it runs.", None),
         Technique("paravirt", "Paravirtualization",
-                  "A modified guest kernel that calls the monitor with hypercalls.", None),
+                  "A ported guest kernel in ring 1 calls the monitor with hypercalls instead "
+                  "of executing privileged instructions; nothing is emulated.",
+                  lambda _o: Paravirt()),
         Technique("hardware-assist", "Hardware assist (VT-x)",
                   "The guest kernel in ring 0 of non-root mode; what the VM-execution "
                   "controls ask for leaves it as a VM exit to the VMM.",
