@@ -67,6 +67,16 @@ def test_compare_json_marks_equivalence_and_overhead(capsys) -> None:
     assert trap["equivalent"] is False
     assert trap["parting"]["what"] == "serial" and trap["parting"]["line"] == 2
     assert set(trap) >= RUN_FIELDS
+    assert [s["technique"] for s in doc["skipped"]] == ["paravirt"]  # holes has no port
+
+
+def test_compare_runs_a_kernels_paravirtual_port(capsys) -> None:
+    status, doc, _ = cli(capsys, "compare", "kernel", "--json", "--techniques",
+                         "native,paravirt")
+    assert status == 0 and doc["paravirt_port"] == "kernel_pv"
+    pv = doc["techniques"][1]
+    assert (pv["technique"], pv["program"], pv["equivalent"]) == ("paravirt", "kernel_pv", True)
+    assert pv["judged_on"] == ["serial", "exit"]
 
 
 def test_compare_text_says_where_outputs_part(capsys) -> None:
@@ -90,7 +100,7 @@ def test_classify_json(capsys) -> None:
         (("run", "{missing}"), "program", "no such file"),
         (("run", "{broken}"), "assembly", "broken.asm:2"),
         (("run", "hello", "--technique", "magic"), "technique", "unknown technique"),
-        (("run", "hello", "--technique", "paravirt"), "technique", "not available"),
+        (("run", "hello", "--technique", "binary-translation"), "technique", "not available"),
         (("compare", "{broken}"), "assembly", "broken.asm:2"),
         (("classify", "mov eax,"), "assembly", "unfinished"),
     ],

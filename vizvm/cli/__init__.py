@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare = sub.add_parser("compare", help="run a program under every technique that can")
     compare.add_argument("program")
     compare.add_argument("--techniques", metavar="T,T", help="a comma-separated subset")
+    compare.add_argument("--port", metavar="FILE",
+                         help="the program's paravirtual port, for paravirt (default: a "
+                              "built-in's own, or NAME_pv beside the file)")
     _machine_options(compare)
     _common(compare)
 

@@ -10,7 +10,7 @@ from vizvm.session import compare, runner
 
 def demo() -> int:
     image = guests.image("holes")
-    outcomes = compare.compare(image, runner.Settings(), ["native", "trap-emulate"])
+    outcomes, _ = compare.compare(image, runner.Settings(), ["native", "trap-emulate"])
     native, monitor = (o.summary for o in outcomes)
     print("vizvm demo: a guest kernel asks the CPU ten questions, on bare hardware and")
     print("under a trap-and-emulate monitor that runs it deprivileged at ring 1.\n")

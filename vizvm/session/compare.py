@@ -3,7 +3,10 @@
 Equivalence is Popek and Goldberg's, timing aside: the same serial output,
 the same exit code and the same final guest memory as the guest alone on
 the machine. Where a technique is not equivalent, the comparison says where
-its behaviour parted from native's.
+its behaviour parted from native's. Paravirtualization runs a different
+program, the guest's port; it is judged on what a user sees of it (serial
+output and exit code), since its memory differs from the original's by
+construction.
 """
 
 from __future__ import annotations
@@ -33,6 +36,30 @@ class Outcome:
     equivalent: bool
     overhead: float | None
     parting: Parting | None
+    program: str = ""  # what ran: the program, or its paravirtual port
+    judged_on: tuple[str, ...] = ("serial", "exit", "memory")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A technique that cannot run this program, and why."""
+
+    technique: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Port:
+    """A paravirtual port of the program: what `paravirt` runs in its place."""
+
+    name: str
+    image: bytes
+
+
+PARAVIRT = "paravirt"
+NO_PORT = ("an unmodified kernel stops at its first privileged instruction under paravirt; "
+           "it needs a port that calls the monitor with int 0x82 (docs/paravirt.md), and "
+           "this program names none")
 
 
 def serial_parting(native: bytes, other: bytes) -> Parting | None:
@@ -59,7 +86,8 @@ def memory_parting(native: bytes, other: bytes) -> Parting | None:
                    address=first, native=f"{native[first]:#04x}", other=f"{other[first]:#04x}")
 
 
-def parting(native: tuple[Summary, Machine], other: tuple[Summary, Machine]) -> Parting | None:
+def parting(native: tuple[Summary, Machine], other: tuple[Summary, Machine],
+            *, memory: bool = True) -> Parting | None:
     (ns, nm), (os_, om) = native, other
     found = serial_parting(ns.serial_bytes, os_.serial_bytes)
     if found:
@@ -67,23 +95,37 @@ def parting(native: tuple[Summary, Machine], other: tuple[Summary, Machine]) -> 
     if (ns.exit, ns.exit_code) != (os_.exit, os_.exit_code):
         return Parting("exit", f"native ended {ns.exit} (code {ns.exit_code}), this technique "
                        f"{os_.exit} (code {os_.exit_code}): {os_.message}")
-    if ns.memory_sha256 != os_.memory_sha256:
+    if memory and ns.memory_sha256 != os_.memory_sha256:
         return memory_parting(nm.ram(), om.ram())
     return None
 
 
-def compare(image: bytes, settings: Settings, techniques: list[str] | None = None) -> list[Outcome]:
-    """Run under native first, then every other available technique."""
+def compare(
+    image: bytes, settings: Settings, techniques: list[str] | None = None, *,
+    name: str = "", port: Port | None = None,
+) -> tuple[list[Outcome], list[Skipped]]:
+    """Run under native first, then every other available technique that can run it."""
     names = techniques or registry.available()
     names = ["native", *[n for n in names if n != "native"]]
-    runs = []
-    for name in names:
-        runs.append(run(image, Settings(**{**settings.__dict__, "technique": name})))
-    base = runs[0]
+    skipped = []
+    if PARAVIRT in names and port is None:
+        names.remove(PARAVIRT)
+        skipped.append(Skipped(PARAVIRT, NO_PORT))
+    base = run(image, _with(settings, "native"))
     outcomes = []
-    for summary, machine in runs:
-        part = None if summary is base[0] else parting(base, (summary, machine))
+    for technique in names:
+        ported = technique == PARAVIRT and port is not None
+        current = base if technique == "native" else run(
+            port.image if ported and port else image, _with(settings, technique))
+        part = None if current is base else parting(base, current, memory=not ported)
         cycles = base[0].simulated_cycles
-        overhead = summary.simulated_cycles / cycles if cycles else None
-        outcomes.append(Outcome(summary, part is None, overhead, part))
-    return outcomes
+        overhead = current[0].simulated_cycles / cycles if cycles else None
+        outcomes.append(Outcome(
+            current[0], part is None, overhead, part,
+            program=port.name if ported and port else name,
+            judged_on=("serial", "exit") if ported else ("serial", "exit", "memory")))
+    return outcomes, skipped
+
+
+def _with(settings: Settings, technique: str) -> Settings:
+    return Settings(**{**settings.__dict__, "technique": technique})

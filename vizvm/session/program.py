@@ -52,3 +52,18 @@ def load(path_or_name: str) -> Program:
     if not data:
         raise ProgramError(f"{path}: the file is empty: there is no code to run")
     return Program(path.name, data)
+
+
+def paravirt_port(path_or_name: str, explicit: str | None = None) -> Program | None:
+    """The program's paravirtual port, if it names one.
+
+    A built-in names its port in guests.PARAVIRT_PORTS; a file `NAME.asm` (or
+    `.bin`) names `NAME_pv.asm` (or `.bin`) beside it; `explicit` overrides both.
+    """
+    if explicit is not None:
+        return load(explicit)
+    if path_or_name in guests.PARAVIRT_PORTS and not Path(path_or_name).exists():
+        return load(guests.PARAVIRT_PORTS[path_or_name])
+    path = Path(path_or_name)
+    sibling = path.with_name(f"{path.stem}_pv{path.suffix}")
+    return load(str(sibling)) if path.is_file() and sibling.is_file() else None
