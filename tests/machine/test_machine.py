@@ -174,3 +174,92 @@ def test_rdtsc_counts_simulated_cycles_not_host_time() -> None:
     source = "rdtsc\nmov ebx, eax\nnop\nnop\nrdtsc\nsub eax, ebx\nout 0xf4, al\nhlt"
     codes = {run(source).exit.code for _ in range(3)}
     assert codes == {4}  # four instructions between the two reads, one cycle each
+
+
+@pytest.mark.parametrize(
+    ("source", "check"),
+    [
+        # read-modify-write: done twice if the stop abandoned it after its store
+        ("add dword ptr [0x2000], 1", lambda m: m.read_u32(0x2000) == 1),
+        ("push 7", lambda m: m.cpu.read("esp") == 0x2004 - 4),
+    ],
+)
+def test_a_stop_from_a_memory_hook_completes_the_instruction_once(source, check) -> None:
+    from unicorn import UC_HOOK_MEM_WRITE
+
+    m = machine(build(f"mov esp, 0x2004\n{source}\nnop\nnop\nmov al, 0\nout 0xf4, al\nhlt"))
+    stops = []
+
+    def on_write(uc, access, address, size, value, data):
+        stops.append(m.icount)
+        m.stop_after_store()
+
+    m.uc.hook_add(UC_HOOK_MEM_WRITE, on_write, None, 0x2000, 0x2003)
+    m.run(100)
+    assert m.exit.kind is ExitKind.POWEROFF
+    assert check(m)
+    assert m.executed == 6 and len(stops) == 1
+
+
+WINDOW_ON_A_NEW_PAGE = kernel(
+    """
+    mov edi, 0x201000
+    xor eax, eax
+fill:
+    mov edx, eax
+    shl edx, 12
+    or edx, 3
+    mov [edi + eax*4], edx
+    inc eax
+    cmp eax, 1024
+    jne fill
+    mov dword ptr [0x200000], 0x201003
+    mov eax, 0x200000
+    mov cr3, eax
+    mov eax, cr0
+    or eax, 0x80000000
+    mov cr0, eax
+    mov al, 0x11
+    out 0x20, al
+    mov al, 0x20
+    out 0x21, al
+    mov al, 4
+    out 0x21, al
+    mov al, 1
+    out 0x21, al
+    mov al, 0xfe
+    out 0x21, al
+    mov al, 0x34
+    out 0x43, al
+    mov eax, 200
+    out 0x40, al
+    mov al, ah
+    out 0x40, al
+    mov ecx, 300
+spin:
+    loop spin
+    sti
+    mov ebx, [0x350000]         # the window's one instruction: a page not yet shadowed
+    mov eax, [ticks]
+    cli
+    call puthex
+    mov al, 0
+    jmp exit_with
+""",
+    handlers={0x20: "timer"},
+    code="timer:\n    inc dword ptr [ticks]\n    push eax\n    mov al, 0x20\n"
+         "    out 0x20, al\n    pop eax\n    iretd",
+    data="ticks: .long 0",
+)
+
+
+def test_a_hidden_fault_inside_a_single_step_is_no_mystery_stop() -> None:
+    """An interrupt window steps one instruction; here it first takes a hidden page fault."""
+    image = build(WINDOW_ON_A_NEW_PAGE)
+    results = []
+    for technique in ("native", "trap-emulate", "binary-translation"):
+        m = machine(image, technique)
+        m.run(1_000_000)
+        results.append((m.exit.kind, serial(m), m.executed))
+    assert results[0] == (ExitKind.POWEROFF, "00000001\n", results[0][2])
+    assert results[1] == results[0] and results[2] == results[0]

@@ -51,7 +51,7 @@ from vizvm.machine.io_privilege import io_permitted
 from vizvm.machine.layout import DEFAULT_RAM, PAGE, MiB
 from vizvm.machine.memory import GuestMemory, MachineError
 from vizvm.machine.supervisor import Emulated, PortAccess, Supervisor, Trap
-from vizvm.machine.uc_internals import counter_reader, hook_rdtsc
+from vizvm.machine.uc_internals import counter_limit, counter_reader, hook_rdtsc
 from vizvm.machine.vectors import GP, UD, WITH_ERROR_CODE, CpuFault
 from vizvm.trace.events import Event, Kind
 from vizvm.trace.log import EventLog
@@ -97,13 +97,15 @@ class Machine:
         self.halted = False
         self.exit: Exit | None = None
         self._counter = counter_reader(self.uc)
+        self._limit = counter_limit(self.uc)
         self._in_chunk = False
         self._chunk_ticks = 0
         self._stop_at: int | None = None
         self._deferred: list[Callable[[], None]] = []
         self._step_first = False
         self._single_step = False  # the chunk runs one instruction past a shadow
-        self._after_step: list[Callable[[], None]] = []
+        self._queued_steps: list[tuple[Callable[[], None], bool]] = []  # (after, recount)
+        self._this_step: list[tuple[Callable[[], None], bool]] = []
         self._uncounted = 0  # hidden faults in the current chunk
         self._watch_hook: int | None = None
         self.breakpoints: frozenset[int] = frozenset()
@@ -136,7 +138,9 @@ class Machine:
         """
         pc = self.linear_pc()
         if fault_address is not None and pc <= fault_address < pc + MAX_INSN:
-            return
+            code = self.code_at(pc)  # the bytes the guest's tables give, if any
+            if fault_address < pc + (decode(code, pc).size if code else MAX_INSN):
+                return
         self._uncounted += 1
 
     @property
@@ -319,6 +323,20 @@ class Machine:
             self._stop_at = self._counter.value
         self.uc.emu_stop()
 
+    def stop_after_store(self) -> None:
+        """End the chunk from a memory hook, once the storing instruction is complete.
+
+        Unicorn's emu_stop inside a memory hook leaves the instruction half done
+        (the store made, its other effects and EIP not), so the count that
+        uc_emu_start stops at is lowered instead: it stops at the next
+        instruction's start, as request_stop does from an instruction's hook.
+        """
+        if not self._in_chunk:
+            return
+        if self._stop_at is None:
+            self._stop_at = self._counter.value
+        self._limit.value = self._counter.value
+
     def set_breakpoints(self, addresses: frozenset[int] | set[int]) -> None:
         """Linear addresses where `advance` pauses before executing the instruction."""
         self.breakpoints = frozenset(addresses)
@@ -350,14 +368,38 @@ class Machine:
         A VMM that lets the hardware carry out an intercepted instruction with
         the intercept lifted uses this; the instruction already counted once.
         """
-        self._after_step.append(after)
+        self._queued_steps.append((after, False))
         self._step_first = True
         self.request_stop()
 
-    def check_interrupts_after_next(self) -> None:
-        """An interrupt window opened: look again after one more instruction (STI shadow)."""
+    def step_then(self, after: Callable[[], None]) -> None:
+        """Run the next instruction on its own, counted as the guest's, then call `after`.
+
+        A translator that executes one guest instruction in place, out of its
+        translation cache, uses this.
+        """
+        self._queued_steps.append((after, True))
         self._step_first = True
         self.request_stop()
+
+    def defer(self, action: Callable[[], None], *, in_store: bool = False) -> None:
+        """Call `action` once the current chunk has stopped (from inside a hook;
+        `in_store`: a memory hook, see stop_after_store)."""
+        self._deferred.append(action)
+        if in_store:
+            self.stop_after_store()
+        else:
+            self.request_stop()
+
+    def check_interrupts_after_next(self, *, in_store: bool = False) -> None:
+        """An interrupt window opened: look again after one more instruction (STI shadow).
+
+        `in_store`: called from a memory hook (see stop_after_store)."""
+        self._step_first = True
+        if in_store:
+            self.stop_after_store()
+        else:
+            self.request_stop()
 
     def watch_interrupt_flag(self, on: bool) -> None:
         """Stop at the first block that runs with IF=1 (bare metal, IRQ pending)."""
@@ -423,8 +465,11 @@ class Machine:
         ring: int | None = None,
         guest_ring: int | None = None,
         insn: Insn | None = None,
+        units: int = 1,
     ) -> Event:
-        """Log an event at the current instruction count; `insn` saves a decode."""
+        """Log an event at the current instruction count; `insn` saves a decode.
+
+        `units` prices work that scales, such as instructions translated."""
         pc = self.linear_pc() if address is None else address
         if insn is None or insn.address != pc:
             insn = self.instruction_at(pc)
@@ -439,7 +484,7 @@ class Machine:
                 disasm=insn.text,
                 detail=detail,
                 cost=cost,
-                cycles=self.log.price(cost) if cost else 0,
+                cycles=self.log.price(cost) * units if cost else 0,
                 data=data or {},
             )
         )
@@ -487,6 +532,7 @@ class Machine:
         self._single_step = self._step_first
         if self._step_first:
             self._step_first = False
+            self._this_step, self._queued_steps = self._queued_steps, []
             return 1
         edge = self.pit.next_edge()
         if edge is not None:
@@ -548,12 +594,20 @@ class Machine:
         self.executed += done
         if failure is not None:
             self._failed(failure)
-        elif self._stop_at is None and done < count:
-            self._stopped_early()
-        if self._single_step and self._after_step:
-            self.executed -= done  # a re-execution, not a new guest instruction
-            after, self._after_step = self._after_step, []
-            for action in after:
+        elif self._stop_at is None and begun <= count:
+            self._stopped_early()  # neither asked to stop nor out of count
+        if (self._single_step and done <= 0 and failure is None and self.exit is None
+                and not self.halted and not self.at_breakpoint):
+            # the one instruction did not complete (a hidden fault, or a translator's
+            # stub first): step again, so that it does before anything else happens
+            self._step_first = True
+            self._queued_steps = self._this_step + self._queued_steps
+            self._this_step = []
+        elif self._single_step and self._this_step:
+            steps, self._this_step = self._this_step, []
+            if not all(counted for _after, counted in steps):
+                self.executed -= done  # a re-execution, not a new guest instruction
+            for action, _counted in steps:
                 action()
         deferred, self._deferred = self._deferred, []
         for action in deferred:

@@ -36,6 +36,9 @@ class GuestMemory:
         self.control: Callable[[], Control] = self._real_control
         # whether the real CPU can reach a linear page (to drop its translations)
         self.cpu_maps: Callable[[int], bool] = lambda _linear: True
+        # told of every write made here (physical address, size): a binary translator
+        # must see the monitor's own stores into translated code, which no CPU hook sees
+        self.write_listeners: list[Callable[[int, int], None]] = []
 
     def _real_control(self) -> Control:
         uc = self._uc
@@ -59,6 +62,8 @@ class GuestMemory:
                 f"write of {len(data)} bytes at physical {address:#010x} outside memory"
             ) from exc
         self._invalidate(address if linear is None else linear, len(data), linear is None)
+        for listener in self.write_listeners:
+            listener(address, len(data))
 
     def _invalidate(self, address: int, size: int, physical: bool) -> None:
         """Drop translated code for the bytes just written.

@@ -332,6 +332,16 @@ def counter_reader(uc: Uc) -> ctypes.c_size_t:
     return ctypes.c_size_t.from_address(engine_address(uc) + layout().emu_counter)
 
 
+def counter_limit(uc: Uc) -> ctypes.c_size_t:
+    """The count uc_emu_start stops at, beside the counter (the probe found the pair).
+
+    Lowering it to the counter from inside a memory hook stops the CPU at the
+    start of the next instruction, with the current one complete: uc_emu_stop
+    there would abandon the rest of the instruction after its store.
+    """
+    return ctypes.c_size_t.from_address(engine_address(uc) + layout().emu_counter + 8)
+
+
 def hook_rdtsc(uc: Uc, callback: object) -> int:
     """Register an RDTSC hook; the binding knows the C hook but not this insn.
 
