@@ -96,3 +96,13 @@ def write_operand(cpu: Cpu, insn: CsInsn, index: int, value: int) -> None:
         return
     address = effective_address(cpu, insn, index)
     cpu.memory.write(address, (value & ((1 << (8 * op.size)) - 1)).to_bytes(op.size, "little"))
+
+
+def far_indirect(insn: CsInsn) -> str | None:
+    """"call" or "jmp" for CALL FAR / JMP FAR through memory (FF /3, FF /5), else None.
+
+    Capstone names them call and jmp, and gives the far call's operand 4 bytes.
+    """
+    if insn.opcode[0] != 0xFF or insn.modrm >> 6 == 3:
+        return None
+    return {3: "call", 5: "jmp"}.get((insn.modrm >> 3) & 7)

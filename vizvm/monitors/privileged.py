@@ -26,6 +26,7 @@ from vizvm.monitors import segments
 from vizvm.monitors.core import MonitorCore
 from vizvm.monitors.operands import (
     effective_address,
+    far_indirect,
     is_immediate,
     is_memory,
     operand_value,
@@ -289,7 +290,7 @@ def _load_far_pointer(core: MonitorCore, insn: CsInsn) -> Emulation | None:
 def _far_target(core: MonitorCore, insn: CsInsn) -> tuple[int, int] | None:
     if len(insn.operands) == 2 and is_immediate(insn, 0):
         return insn.operands[0].imm & 0xFFFF, insn.operands[1].imm & 0xFFFFFFFF
-    if len(insn.operands) == 1 and is_memory(insn, 0) and insn.operands[0].size == 6:
+    if len(insn.operands) == 1 and is_memory(insn, 0) and far_indirect(insn):
         offset, selector = struct.unpack(
             "<IH", core.cpu.memory.read(effective_address(core.cpu, insn, 0), 6))
         return selector, offset
