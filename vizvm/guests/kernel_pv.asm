@@ -52,6 +52,7 @@ reload:
     mov gs, eax
     mov ss, eax
     mov esp, KSTACK_TOP
+    # PV: no setup calls here: setup_idt ran before the boot multicall
     lea esi, [banner]
     call kputs
     # enter the user task at ring 3 with interrupts enabled, on user data segments

@@ -1,4 +1,4 @@
-"""Paravirtualization in the manner of 32-bit Xen: the guest kernel asks, it never traps.
+"""Paravirtualization in the manner of 32-bit Xen: the guest kernel asks instead of faulting.
 
 The guest kernel runs in ring 1 and has been ported to know it: where the
 original executes a privileged instruction it makes a hypercall (`int
@@ -29,9 +29,14 @@ from vizvm.monitors.pv_calls import Calls, Done
 from vizvm.monitors.pv_hypercalls import (
     ARGUMENT_REGISTERS,
     BY_NUMBER,
+    DEBUG_REGISTERS,
     HYPERCALL_VECTOR,
     MAX_MULTICALL,
     MULTICALL_ENTRY,
+    NOT_OFFERED,
+    PORT_CALLS,
+    PORT_IO,
+    REPLACED_BY,
     HypercallError,
     unknown,
 )
@@ -44,26 +49,41 @@ if TYPE_CHECKING:
 KERNEL_RING = pv_tables.KERNEL_RING
 INT_SIZE = 2  # int 0x82 is CD 82
 
-# Instructions a ring-0 kernel uses that fault at ring 1, and the call that replaces each.
-PRIVILEGED = {
-    "lgdt": "set_gdt", "lidt": "set_trap_table", "ltr": "stack_switch",
-    "cli": "set_interrupt_flag", "sti": "set_interrupt_flag", "hlt": "yield",
-    "lldt": "", "lmsw": "", "clts": "", "invlpg": "", "invd": "", "wbinvd": "",
-    "rdmsr": "", "wrmsr": "", "rdpmc": "",
-    **{io: "" for io in ("in", "out", "insb", "insw", "insd", "outsb", "outsw", "outsd")},
-}
-CONTROL_REGISTER = re.compile(r"\b[cd]r\d\b")
-PORT_CALLS = {**{p: "console_write" for p in range(0x3F8, 0x400)}, 0xF4: "poweroff",
-              **{p: "set_timer" for p in (0x20, 0x21, 0xA0, 0xA1, 0x40, 0x41, 0x42, 0x43)}}
+CONTROL_REGISTER = re.compile(r"\b[cd]r\d\b")  # and debug registers: MOV to or from them
+DEBUG_REGISTER = re.compile(r"\bdr\d\b")
+
+
+def mnemonic_of(insn: Insn) -> str:
+    return insn.mnemonic.split()[-1]  # "rep outsb" is an outsb
 
 
 def is_privileged(insn: Insn) -> bool:
-    mnemonic = insn.mnemonic.split()[-1]  # "rep outsb" is an outsb
-    return mnemonic in PRIVILEGED or (mnemonic == "mov" and bool(CONTROL_REGISTER.search(
-        insn.op_str)))
+    """Whether a ring-0 kernel's instruction is one a ported kernel replaces."""
+    mnemonic = mnemonic_of(insn)
+    if mnemonic == "mov":
+        return bool(CONTROL_REGISTER.search(insn.op_str))
+    return mnemonic in REPLACED_BY or mnemonic in NOT_OFFERED
+
+
+def instead_of(insn: Insn, access: PortAccess | None) -> str:
+    """What a port of the kernel does in place of `insn`, for the refusal."""
+    mnemonic = mnemonic_of(insn)
+    why = NOT_OFFERED.get(mnemonic, "")
+    if access is not None and mnemonic in PORT_IO:
+        call = PORT_CALLS.get(access.port)
+        if call is not None:
+            return f"The hypercall {call} replaces it"
+        why = f"a paravirtual guest here has no device at port {access.port:#06x}"
+    elif mnemonic in REPLACED_BY:
+        return f"The hypercall {REPLACED_BY[mnemonic]} replaces it"
+    elif mnemonic == "mov" and DEBUG_REGISTER.search(insn.op_str):
+        why = DEBUG_REGISTERS
+    return "This monitor offers no hypercall for it" + (f": {why}" if why else "")
 
 
 class Paravirt:
+    """The monitor of a paravirtual guest: it checks, installs and reflects; it never emulates."""
+
     name = "paravirt"
 
     def __init__(self) -> None:
@@ -124,12 +144,30 @@ class Paravirt:
         self._event(Kind.RING, f"ring {before} -> ring {after}{how}", address, "",
                     **{"from": before, "to": after})
 
+    def _follow_ring(self, address: int) -> None:
+        """Believe the real CPL: the guest may have left ring 1 by itself.
+
+        IRETD and RETF to ring 3 are not privileged, so a kernel can use them
+        without the monitor seeing; the guest's rings are the real ones here,
+        and a hypercall from ring 3 must never pass for the kernel's.
+        """
+        vcpu = self.core.vcpu
+        real = self.core.cpu.cpl
+        if real == vcpu.cpl:
+            return
+        before, vcpu.cpl = vcpu.cpl, real
+        self._event(Kind.RING, f"ring {before} -> ring {real}, found on entering the monitor: "
+                    f"the guest left ring {before} by itself (IRETD or RETF outward need no "
+                    f"monitor; the virtual IF stays as it was)", address, "",
+                    **{"from": before, "to": real})
+
     # exceptions, INT n and hypercalls ---------------------------------------------
     def on_exception(self, trap: Trap) -> None:
         core = self.core
         core.cpu.begin()
         self._insn = core.machine.instruction_at(trap.address)
         access, self._refused_io = self._refused_io, None  # the port of a refused IN or OUT
+        self._follow_ring(trap.address)
         ring = core.vcpu.cpl
         if trap.software and trap.vector == HYPERCALL_VECTOR:
             if ring == KERNEL_RING:
@@ -153,26 +191,24 @@ class Paravirt:
         self._trapped(trap, why)
         self._reflect(trap.vector, trap.source, trap.return_eip, trap.error_code, trap.address)
 
-    def _trapped(self, trap: Trap, why: str) -> None:
-        self._event(Kind.TRAP, why, trap.address, "trap", vector=trap.vector)
+    def _trapped(self, trap: Trap, why: str, **extra: object) -> None:
+        self._event(Kind.TRAP, why, trap.address, "trap", vector=trap.vector, **extra)
 
     def _refuse(self, trap: Trap, insn: Insn, access: PortAccess | None) -> None:
         """An unmodified kernel: name the instruction, where, and why nothing emulates it."""
-        mnemonic = insn.mnemonic.split()[-1]
-        instead = PRIVILEGED.get(mnemonic, "")
         what = f"{insn.mnemonic.upper()} {insn.op_str}".strip()
-        if access is not None and mnemonic.startswith(("in", "out")):
+        if access is not None and mnemonic_of(insn) in PORT_IO:
             what += f" (port {access.port:#06x})"
-            instead = PORT_CALLS.get(access.port, "")
         self._trapped(trap, f"{what} at ring {KERNEL_RING} is privileged: the CPU raised "
-                            f"{short_name(trap.vector)} into the monitor")
-        hint = f"; the hypercall {instead} replaces this one" if instead else ""
+                            f"{short_name(trap.vector)} into the monitor, which refuses it",
+                      instruction=insn.text)
         self.core.machine.fail(
             f"{what} at {trap.address:#010x} is a privileged instruction, and the guest kernel "
             f"runs in ring {KERNEL_RING}, so it raised {short_name(trap.vector)} into the "
             f"monitor. A paravirtual monitor does not emulate privileged instructions: the "
-            f"kernel must be ported to call the monitor instead (int 0x82{hint}; see "
-            f"docs/paravirt.md). Under trap-emulate it would be trapped and emulated.")
+            f"kernel must be ported to call the monitor with int 0x82 instead. "
+            f"{instead_of(insn, access)}. See docs/paravirt.md; under trap-emulate it would "
+            f"be trapped and emulated.")
 
     def _reflect(self, vector: int, source: Source, return_eip: int, error_code: int | None,
                  address: int, **extra: object) -> None:
@@ -273,6 +309,7 @@ class Paravirt:
         machine = core.machine
         core.cpu.begin()
         self._insn = None
+        self._follow_ring(machine.linear_pc())
         if not core.vcpu.interrupts:
             if not self._held:
                 self._held = True

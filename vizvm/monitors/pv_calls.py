@@ -20,7 +20,12 @@ from vizvm.machine.memory import MachineError
 from vizvm.machine.vectors import CpuFault
 from vizvm.monitors import pv_tables, segments
 from vizvm.monitors.core import MonitorCore
-from vizvm.monitors.pv_hypercalls import HYPERCALL_VECTOR, Hypercall, HypercallError
+from vizvm.monitors.pv_hypercalls import (
+    HYPERCALL_VECTOR,
+    MAX_CONSOLE_WRITE,
+    Hypercall,
+    HypercallError,
+)
 from vizvm.monitors.segments import Unsupported
 
 PIT_CONTROL, PIT_CHANNEL0 = 0x43, 0x40
@@ -65,6 +70,10 @@ class Calls:
             raise HypercallError(str(exc)) from None
 
     def _console_write(self, address: int, length: int) -> Done:
+        if length > MAX_CONSOLE_WRITE:
+            raise HypercallError(f"a buffer of {length} bytes: at most {MAX_CONSOLE_WRITE} per "
+                                 f"call, so that one call cannot hold the monitor for long; "
+                                 f"write longer text in pieces")
         data = pv_tables.guest_bytes(self.core, address, length, "the buffer")
         machine = self.core.machine
         for byte in data:

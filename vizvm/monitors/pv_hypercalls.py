@@ -6,7 +6,7 @@ instead: `int 0x82`, the hypercall number in EAX, up to five arguments in
 EBX, ECX, EDX, ESI, EDI, the result in EAX. This table is the contract: it
 names each call, its arguments, what it replaces in the unmodified kernel and
 its counterpart in 32-bit Xen, whose design this follows. docs/paravirt.md
-is the same table for people.
+shows the same table, and a test keeps the two equal.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ TRAP_DPL_MASK = 0x3  # flags: which rings may reach the vector with INT n
 TRAP_DISABLE_INTERRUPTS = 0x4  # flags: clear the virtual IF on entry (an interrupt gate)
 MAX_TRAPS = 256
 
+# One call's work is not interruptible: a bound keeps a bad length from holding the
+# monitor for minutes (Xen preempts long calls with continuations instead).
+MAX_CONSOLE_WRITE = 4096
+
 HEX_PARAMS = frozenset({"addr", "calls", "ss", "esp", "vector"})  # the rest are counts
 
 
@@ -40,8 +44,12 @@ class Hypercall:
     params: tuple[str, ...]  # in the order of ARGUMENT_REGISTERS
     returns: str
     replaces: str  # what the unmodified kernel does instead
-    xen: str  # the nearest call of 32-bit Xen
+    xen: str  # the nearest call of 32-bit Xen, with Xen's number
     batchable: bool = True  # may appear in a multicall
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({', '.join(self.params)})"
 
     def describe(self, args: tuple[int, ...]) -> str:
         """`name(param=value, ...)` with the values the guest passed."""
@@ -52,45 +60,64 @@ class Hypercall:
     def arguments(self, args: tuple[int, ...]) -> dict[str, int]:
         return dict(zip(self.params, args, strict=False))
 
+    def row(self) -> str:
+        """The call's row in the table of docs/paravirt.md."""
+        return (f"| {self.number} | `{self.signature}` | {self.returns} | {self.replaces} "
+                f"| {self.xen} |")
+
 
 TABLE: tuple[Hypercall, ...] = (
     Hypercall(1, "console_write", ("addr", "len"), "len",
-              "the serial driver: per byte, IN from the line status register and OUT to "
-              "the data register", "console_io(CONSOLEIO_write, len, addr)"),
+              "the serial driver: per byte, IN from the line status register and OUT to the "
+              "data register",
+              "console_io (18), CONSOLEIO_write"),
     Hypercall(2, "set_gdt", ("addr", "entries"), "0",
-              "LGDT; the monitor checks that no descriptor grants ring 0 and installs a copy "
-              "the guest cannot write", "set_gdt(frames, entries)"),
+              "LGDT, and the TSS descriptor in the GDT", "set_gdt (2)"),
     Hypercall(3, "set_trap_table", ("addr",), "0",
-              "filling the IDT and LIDT: an array of {vector, flags, cs, handler} ending with "
-              "a handler of 0; addr 0 empties the table", "set_trap_table(traps)"),
+              "filling the IDT, and LIDT", "set_trap_table (0)"),
     Hypercall(4, "stack_switch", ("ss", "esp"), "0",
-              "TSS.SS0:ESP0 and LTR: the ring-1 stack for events that arrive in ring 3",
-              "stack_switch(ss, esp)"),
-    Hypercall(5, "set_interrupt_flag", ("on",), "the previous flag (0 or 1)",
-              "CLI and STI: the virtual interrupt flag", "none: Xen's guest writes the event "
-              "mask in memory it shares with Xen, without a trap"),
+              "TSS.SS0:ESP0, and LTR", "stack_switch (3)"),
+    Hypercall(5, "set_interrupt_flag", ("on",), "the previous flag, 0 or 1",
+              "CLI and STI", "none: the guest writes evtchn_upcall_mask in shared memory"),
     Hypercall(6, "set_timer", ("period", "vector"), "0",
-              "programming the 8259 PIC and the 8254 PIT by port I/O: a periodic timer every "
-              "`period` guest instructions (2-65535; 0 stops it), delivered on `vector` "
-              "through the trap table", "set_timer_op(deadline) and VIRQ_TIMER"),
-    Hypercall(7, "yield", (), "0 (after the next event)",
-              "STI; HLT: enable the virtual IF and wait for the next event",
-              "sched_op(SCHEDOP_block)", batchable=False),
+              "programming the 8259 PIC and the 8254 PIT by port I/O",
+              "set_timer_op (15), and VIRQ_TIMER"),
+    Hypercall(7, "yield", (), "0, after the next event",
+              "STI; HLT", "sched_op (29), SCHEDOP_block", batchable=False),
     Hypercall(8, "iret", (), "does not return",
-              "IRETD from a handler: pops EAX, EIP, CS, EFLAGS (and ESP, SS for ring 3) and "
-              "restores the virtual IF, which IRETD at ring 1 cannot", "iret()",
-              batchable=False),
+              "IRETD at the end of a handler", "iret (23)", batchable=False),
     Hypercall(9, "poweroff", ("code",), "does not return",
-              "OUT to the debug-exit port 0xF4: the low byte of `code` is the exit code",
-              "sched_op(SCHEDOP_shutdown)"),
+              "OUT to the debug-exit port 0xF4", "sched_op (29), SCHEDOP_shutdown"),
     Hypercall(10, "multicall", ("calls", "count"), "0",
-              "nothing: several hypercalls in one trap; `calls` is an array of `count` "
-              "entries of 8 dwords (op, result, six arguments), each result written back",
-              "multicall(calls, count)", batchable=False),
+              "nothing: several hypercalls in one trap", "multicall (13)", batchable=False),
 )
 
 BY_NUMBER: dict[int, Hypercall] = {call.number: call for call in TABLE}
 BY_NAME: dict[str, Hypercall] = {call.name: call for call in TABLE}
+
+# The privileged instructions a ring-0 kernel uses: the call that replaces each in
+# a port, or why no call does here ("" when there is nothing more to say).
+PAGING = ("paging is not modelled (Xen's mmu_update, mmuext_op and update_va_mapping are "
+          "left out), so a paravirtual guest here runs with paging off and the control "
+          "registers stay the monitor's")
+PORT_IO = frozenset({"in", "out", "insb", "insw", "insd", "outsb", "outsw", "outsd"})
+REPLACED_BY: dict[str, str] = {
+    "lgdt": "set_gdt", "lidt": "set_trap_table", "ltr": "stack_switch",
+    "cli": "set_interrupt_flag", "sti": "set_interrupt_flag", "hlt": "yield",
+}
+NOT_OFFERED: dict[str, str] = {
+    "mov": PAGING, "invlpg": PAGING,
+    "lldt": "LDTs are not modelled (Xen's mmuext_op MMUEXT_SET_LDT is left out)",
+    "clts": "the FPU is always usable (Xen's fpu_taskswitch is left out)",
+    "lmsw": "the FPU is always usable (Xen's fpu_taskswitch is left out)",
+    **{name: "" for name in ("invd", "wbinvd", "rdmsr", "wrmsr", "rdpmc", "sysexit")},
+    **{io: "" for io in PORT_IO},
+}
+PORT_CALLS: dict[int, str] = {
+    **{port: "console_write" for port in range(0x3F8, 0x400)}, 0xF4: "poweroff",
+    **{port: "set_timer" for port in (0x20, 0x21, 0xA0, 0xA1, 0x40, 0x41, 0x42, 0x43)},
+}
+DEBUG_REGISTERS = "debug registers are not modelled (Xen's set_debugreg is left out)"
 
 
 class HypercallError(Exception):
