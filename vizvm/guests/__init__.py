@@ -17,6 +17,18 @@ BUILTIN = {
     "deprivileged kernel (POPF, PUSHF, CS, SGDT, SIDT, STR, SMSW, LAR, LSL)",
     "kernel_pv": "the kernel ported to the paravirt monitor: hypercalls (int 0x82) in place "
     "of every privileged instruction",
+    # Adams and Agesen's nanobenchmarks (ASPLOS 2006): each repeats one operation
+    "nano_syscall": "Adams & Agesen's syscall test: a ring-3 task makes int 0x80 system calls",
+    "nano_in": "Adams & Agesen's in test: reads a chipset port (CMOS data, 0x71) over and over",
+    "nano_clisti": "Adams & Agesen's cr8wr test, with CLI and STI in place of a CR8 write",
+    "nano_callret": "Adams & Agesen's call/ret test: calls to a function that returns at once",
+    "nano_pgfault": "Adams & Agesen's pgfault test: reads a not-present page; the handler "
+    "skips the read",
+    "nano_divzero": "Adams & Agesen's divzero test: divides by zero; the handler skips the DIV",
+    "nano_ptemod": "Adams & Agesen's ptemod test: remaps a page in the active page table and "
+    "flushes it with INVLPG",
+    "nano_compute": "the control for Adams & Agesen's tests: a compute loop with nothing "
+    "privileged",
 }
 PARAVIRT_PORTS = {"kernel": "kernel_pv"}  # a guest's paravirtual port, for `compare`
 
