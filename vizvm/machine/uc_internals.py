@@ -36,6 +36,7 @@ IDT = GDT + SEG_SIZE
 CR = IDT + SEG_SIZE  # target_ulong cr[9]
 
 SEG_INDEX = {"es": 0, "cs": 1, "ss": 2, "ds": 3, "fs": 4, "gs": 5}
+SEGMENT_CACHE = struct.Struct("<I4xQII")  # selector, (padding), base, limit, flags
 
 HF_CPL_MASK = 0x3
 HF_INHIBIT_IRQ = 1 << 3
@@ -288,13 +289,8 @@ class CpuState:
 
     def segment(self, name: str) -> tuple[int, int, int, int]:
         """(selector, base, limit, flags) of a segment register's cache."""
-        off = SEGS + SEG_INDEX[name] * SEG_SIZE
-        return (
-            self._get("<I", off),
-            self._get("<Q", off + 8),
-            self._get("<I", off + 16),
-            self._get("<I", off + 20),
-        )
+        off = self._base + SEGS + SEG_INDEX[name] * SEG_SIZE
+        return SEGMENT_CACHE.unpack_from(self._view, off)  # type: ignore[return-value]
 
     def load_segment(self, name: str, selector: int, base: int, limit: int, flags: int) -> None:
         """Fill a hidden descriptor cache as a completed load would."""
@@ -309,14 +305,14 @@ class CpuState:
         """Recompute what QEMU derives from the caches (CPL from SS, sizes, ADDSEG)."""
         hflags = self.hflags
         cs_flags = self.segment("cs")[3]
-        ss_flags = self.segment("ss")[3]
+        _, ss_base, _, ss_flags = self.segment("ss")
         hflags &= ~(HF_CPL_MASK | HF_CS32 | HF_SS32 | HF_ADDSEG)
         hflags |= (ss_flags >> DESC_DPL_SHIFT) & 3
         if cs_flags & DESC_B:
             hflags |= HF_CS32
         if ss_flags & DESC_B:
             hflags |= HF_SS32
-        flat = not any(self.segment(name)[1] for name in ("ds", "es", "ss"))
+        flat = not (ss_base or self.segment("ds")[1] or self.segment("es")[1])
         if not hflags & HF_PE or not hflags & HF_CS32 or not flat:
             hflags |= HF_ADDSEG
         self._set("<I", HFLAGS, hflags)
