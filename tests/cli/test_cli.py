@@ -79,6 +79,22 @@ def test_compare_runs_a_kernels_paravirtual_port(capsys) -> None:
     assert pv["judged_on"] == ["serial", "exit"]
 
 
+def test_run_lists_the_translation_cache(capsys) -> None:
+    status, doc, _ = cli(capsys, "run", "hello", "-t", "binary-translation", "--translations",
+                         "--json")
+    assert status == 0 and doc["exit"] == "poweroff"
+    first = doc["translation_cache"][0]
+    assert first["guest"] == "0x00100000" and first["tc"].startswith("0xffe")
+    assert any(row["how"] == "out of line" for row in first["translated"])  # OUT DX, AL
+    status, text, _ = cli(capsys, "run", "hello", "-t", "binary-translation", "--translations")
+    assert "translation cache: 2 blocks" in text and "lea esi" in text
+
+
+def test_translations_need_the_translator(capsys) -> None:
+    status, doc, _ = cli(capsys, "run", "hello", "--translations", "--json")
+    assert status == 2 and "binary-translation" in doc["error"]["message"]
+
+
 def test_compare_text_says_where_outputs_part(capsys) -> None:
     status, text, _ = cli(capsys, "compare", "holes")
     assert status == 0
@@ -100,7 +116,7 @@ def test_classify_json(capsys) -> None:
         (("run", "{missing}"), "program", "no such file"),
         (("run", "{broken}"), "assembly", "broken.asm:2"),
         (("run", "hello", "--technique", "magic"), "technique", "unknown technique"),
-        (("run", "hello", "--technique", "binary-translation"), "technique", "not available"),
+        (("compare", "hello", "--techniques", "native,magic"), "technique", "unknown technique"),
         (("compare", "{broken}"), "assembly", "broken.asm:2"),
         (("classify", "mov eax,"), "assembly", "unfinished"),
     ],

@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--technique", "-t", default="native", metavar="T",
                      help=f"one of {', '.join(registry.TECHNIQUES)}")
     run.add_argument("--trace", metavar="FILE", help="write every event as JSON Lines")
+    run.add_argument("--translations", action="store_true",
+                     help="binary-translation: list the translation cache at the end, guest "
+                          "code beside its translation")
     _machine_options(run)
     _common(run)
 

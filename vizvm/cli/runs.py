@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vizvm.cli.render import indent, registers, table
+from vizvm.cli.render import indent, registers, table, translation_cache
 from vizvm.monitors import registry
 from vizvm.session import compare as comparing
 from vizvm.session import program, runner
@@ -23,15 +23,24 @@ def settings(args: argparse.Namespace, technique: str = "native") -> runner.Sett
 
 def run(args: argparse.Namespace) -> tuple[dict, str]:
     registry.create(args.technique)  # refuse an unknown technique before loading anything
+    if args.translations and args.technique != "binary-translation":
+        raise registry.TechniqueError(
+            f"--translations lists the translation cache of binary-translation; "
+            f"{args.technique} translates nothing")
     prog = program.load(args.program)
     trace = Path(args.trace) if args.trace else None
-    summary, _machine = runner.run(prog.image, settings(args, args.technique), trace)
+    summary, machine = runner.run(prog.image, settings(args, args.technique), trace)
     doc = {"program": prog.name, **summary.to_json()}
+    text = _run_text(prog.name, summary)
     if args.technique == "hardware-assist":
         doc["vmx_controls"] = args.vmx.describe()
     if trace is not None:
         doc["trace"] = str(trace)
-    return doc, _run_text(prog.name, summary)
+    if args.translations:
+        blocks = machine.supervisor.listing()  # type: ignore[attr-defined]
+        doc["translation_cache"] = [b.to_json() for b in blocks]
+        text += "\n\n" + translation_cache(blocks)
+    return doc, text
 
 
 def _run_text(name: str, s: runner.Summary) -> str:

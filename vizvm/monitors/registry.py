@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from vizvm.machine.bare_metal import BareMetal
 from vizvm.machine.supervisor import Supervisor
 from vizvm.monitors import vmx
+from vizvm.monitors.binary_translation import BinaryTranslation
 from vizvm.monitors.hardware_assist import CPU_MODEL as HARDWARE_ASSIST_CPU
 from vizvm.monitors.hardware_assist import HardwareAssist
 from vizvm.monitors.paravirt import Paravirt
@@ -44,7 +45,9 @@ TECHNIQUES: dict[str, Technique] = {
                   "emulated; x86's unprivileged sensitive instructions are not caught.",
                   lambda o: TrapEmulate(o.kernel_ring)),
         Technique("binary-translation", "Binary translation",
-                  "Guest kernel code rewritten block by block before it runs.", None),
+                  "Guest kernel code rewritten block by block into a translation cache before "
+                  "it runs; user code runs as it is.",
+                  lambda _o: BinaryTranslation()),
         Technique("paravirt", "Paravirtualization",
                   "A ported guest kernel in ring 1 calls the monitor with hypercalls instead "
                   "of executing privileged instructions; nothing is emulated.",

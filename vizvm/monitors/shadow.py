@@ -52,7 +52,9 @@ class ShadowTables:
         self._ldt_hook: int | None = None
         self.monitor_tss_selector = 0
         self.monitor_ldt_selector = 0
-        claim(machine, self._cpu_wrote)
+        # descriptors a monitor adds for itself after the TSS and LDT (binary translation)
+        self.extra: tuple[Descriptor, ...] = ()
+        self.guard = claim(machine, self._cpu_wrote)
         tss = bytearray(TSS_SIZE)
         struct.pack_into("<H", tss, 0x66, TSS_SIZE)  # no I/O bitmap: all I/O traps
         machine.uc.mem_write(MONITOR_TSS, bytes(tss))
@@ -122,6 +124,7 @@ class ShadowTables:
         tss = Descriptor.build(MONITOR_TSS, TSS_SIZE - 1, TYPE_TSS32_BUSY, s=False,
                                db=False, granularity=False)
         out += tss.to_bytes() + self._ldt_descriptor().to_bytes()
+        out += b"".join(d.to_bytes() for d in self.extra)
         self.machine.uc.mem_write(SHADOW_GDT, bytes(out))
         cpu = self.machine.cpu
         cpu.set_table_register("gdt", SHADOW_GDT, len(out) - 1)
@@ -203,6 +206,10 @@ class ShadowTables:
         g_high = int.from_bytes(self._read_guest(address, 4), "little")
         if not g_high & ACCESSED and g_high & (1 << 12):
             self.machine.memory.write(address, (g_high | ACCESSED).to_bytes(4, "little"))
+
+    def extra_selector(self, index: int, ring: int) -> int:
+        """The selector of the monitor's `index`th extra descriptor, with RPL `ring`."""
+        return (self.monitor_ldt_selector + 8 * (index + 1)) | ring
 
     # the LDT ------------------------------------------------------------------
     def _ldt_descriptor(self) -> Descriptor:

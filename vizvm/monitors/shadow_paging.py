@@ -23,10 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vizvm.machine.layout import MONITOR_BASE, MONITOR_SIZE, PAGE
+from vizvm.machine.layout import MONITOR_BASE, PAGE
 from vizvm.machine.paging import CR0_PG, CR0_WP, Control, Translation, walk
 from vizvm.machine.uc_internals import flush_tlb
 from vizvm.machine.vectors import CpuFault
+from vizvm.monitors.monitor_memory import TC_BASE
 from vizvm.monitors.vcpu import VirtualCpu
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 SHADOW_PD = MONITOR_BASE + 0x30000
 MONITOR_PT = MONITOR_BASE + 0x31000
 POOL_START = MONITOR_BASE + 0x32000
-POOL_END = MONITOR_BASE + MONITOR_SIZE
+POOL_END = TC_BASE  # above it, the binary translator's cache
 P, W, U = 1, 2, 4
 A, D = 0x20, 0x40  # preset, so that the CPU never writes the monitor's tables
 MONITOR_PDE = MONITOR_BASE >> 22

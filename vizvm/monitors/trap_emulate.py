@@ -22,6 +22,7 @@ from vizvm.machine.vectors import name as vector_name
 from vizvm.monitors import privileged
 from vizvm.monitors.core import MonitorCore
 from vizvm.monitors.io_access import guest_may_use_port
+from vizvm.monitors.privileged import Emulation
 from vizvm.monitors.reflect import reflect
 from vizvm.monitors.segments import Unsupported
 from vizvm.trace.events import Kind
@@ -165,22 +166,27 @@ class TrapEmulate:
         if result is None:
             return False
         self._trapped(trap, self._why(trap, insn.mnemonic))  # type: ignore[attr-defined]
+        self._carry_out(result, insn.size, trap.address, before)  # type: ignore[attr-defined]
+        return True
+
+    def _carry_out(self, result: Emulation, size: int, address: int, before: int) -> None:
+        """After an emulation: move past the instruction, report, and look at interrupts."""
+        core = self.core
         if result.advance:
             state = core.cpu.begin()
-            state.set_eip(core.cpu.eip + insn.size)  # type: ignore[attr-defined]
+            state.set_eip(core.cpu.eip + size)
             core.cpu.commit()
-        self._event(Kind.EMULATE, f"the monitor {result.summary}", trap.address, "emulate")
-        self._ring_change(before, trap.address)
+        self._event(Kind.EMULATE, f"the monitor {result.summary}", address, "emulate")
+        self._ring_change(before, address)
         machine = core.machine
         if machine.halted:
             machine.emit(Kind.HALT, "the guest waits for an interrupt (HLT emulated)",
-                         address=trap.address, cost="halt")
+                         address=address, cost="halt")
             machine.request_stop()
         elif result.window and machine.pic.has_interrupt():
             machine.check_interrupts_after_next()
         elif result.returned and core.vcpu.interrupts and machine.pic.has_interrupt():
             machine.request_stop()
-        return True
 
     def _reflect(
         self, vector: int, source: Source, return_eip: int, error_code: int | None, address: int
@@ -223,7 +229,11 @@ class TrapEmulate:
             f"I/O bitmap, so the CPU raised #GP into the monitor",
             access.address, "trap", port=access.port,
         )
-        machine = core.machine
+        return self._device_access(access, "the monitor ")
+
+    def _device_access(self, access: PortAccess, who: str) -> Emulated:
+        """Carry a port access out on the machine's device model, and say so."""
+        machine = self.core.machine
         if access.is_in:
             value = machine.port_read(access.port, access.size, cost="")
             summary = f"read port {access.port:#06x} from its device model ({value:#x})"
@@ -231,7 +241,7 @@ class TrapEmulate:
             value = access.value or 0
             machine.port_write(access.port, access.size, value, cost="")
             summary = f"wrote {value:#x} to port {access.port:#06x} through its device model"
-        self._event(Kind.EMULATE, f"the monitor {summary}", access.address, "emulate")
+        self._event(Kind.EMULATE, f"{who}{summary}", access.address, "emulate")
         return Emulated(value if access.is_in else 0)
 
     # interrupts -------------------------------------------------------------------------

@@ -19,8 +19,11 @@ class Kind(enum.StrEnum):
     HALT = "halt"  # the guest waited for an interrupt
     HYPERCALL = "hypercall"
     VM_EXIT = "vm-exit"
-    TRANSLATE = "translate"
-    CALLOUT = "callout"
+    TRANSLATE = "translate"  # a block of guest code translated into the translation cache
+    CALLOUT = "callout"  # translated code called the monitor for one instruction
+    CACHE_HIT = "cache-hit"  # a branch target looked up in the translation cache and found
+    CACHE_MISS = "cache-miss"  # ... and not found: it must be translated first
+    INVALIDATE = "invalidate"  # a write to translated guest code dropped its translations
 
 
 @dataclass(frozen=True, slots=True)
