@@ -295,3 +295,20 @@ def test_guests_that_misbehave_end_as_on_bare_hardware(body: str, kind: ExitKind
     native, bt = _pair(build(body), budget=100_000)
     assert native.exit.kind is bt.exit.kind is kind
     assert bt.exit.message
+
+
+def test_user_mode_is_not_translated_so_its_holes_stay_open() -> None:
+    """SIDT from ring 3 shows the monitor's IDT: Red Pill's test for VMware (2004)."""
+    source = kernel("lea eax, [user]\nmov ebx, 0x202\njmp enter_user", handlers={0x80: "done"},
+                    user_gates=(0x80,), code="""
+user:
+    sidt [sidt_out]
+    int 0x80
+done:
+    mov eax, [sidt_out + 2]
+    call puthex
+    mov al, 0
+    jmp exit_with
+""", data="sidt_out: .space 8")
+    native, bt = _pair(build(source))
+    assert serial(native).strip() != serial(bt).strip() == "FFC12000"
