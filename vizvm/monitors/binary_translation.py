@@ -20,7 +20,9 @@ the CPU into the translation of wherever the guest is to continue.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from unicorn import UC_HOOK_MEM_WRITE, Uc
 
@@ -59,7 +61,22 @@ TC_CODE = Descriptor.build(0, 0xFFFFF, 0xB, dpl=KERNEL_RING)  # flat, at the ker
 VMM_DATA_SEGMENT = Descriptor.build(VMM_DATA, PAGE - 1, 0x3, dpl=KERNEL_RING,
                                     granularity=False)
 REPEATABLE = (After.NOTHING, After.IO, After.SEGMENT)  # not branches: EIP unmoved means REP
-Segment = tuple[int, int, int, int]  # a hidden cache: selector, base, limit, flags
+Segment = tuple[int, int, int, int]
+T = TypeVar("T")  # a hidden cache: selector, base, limit, flags
+
+
+def _monitor_entry(method: Callable[..., T]) -> Callable[..., T]:
+    """Marks an entry into the monitor: the CPU is not running the cache's code."""
+
+    @functools.wraps(method)
+    def entry(self: BinaryTranslation, *args: object) -> T:
+        self._handling += 1
+        try:
+            return method(self, *args)
+        finally:
+            self._handling -= 1
+
+    return entry
 
 
 class BinaryTranslation(TrapEmulate):
@@ -73,6 +90,7 @@ class BinaryTranslation(TrapEmulate):
         self._stepping: Slot | None = None  # an instruction running out of line
         self._steps = 0  # tells a step's callback from a later one's
         self._written: list[tuple[int, int, int]] = []  # stores into translated code, pending
+        self._handling = 0  # inside an entry into the monitor, where the cache may change
         self._paging: tuple[int, int, int] = (0, 0, 0)
         self._watched: dict[int, tuple[int, int, int]] = {}  # page -> (hook, first, last)
 
@@ -95,6 +113,7 @@ class BinaryTranslation(TrapEmulate):
         self._paging = self._paging_state()
         self._enter()
 
+    @_monitor_entry
     def finish(self) -> None:
         self.core.cpu.begin()
         self._leave()
@@ -277,6 +296,7 @@ class BinaryTranslation(TrapEmulate):
                 self.core.machine.defer(self._apply_writes, in_store=True)
             self._written.append((address, size, self._guest_pc()))
 
+    @_monitor_entry
     def _apply_writes(self) -> None:
         written, self._written = self._written, []
         for address, size, where in written:
@@ -284,8 +304,17 @@ class BinaryTranslation(TrapEmulate):
         self._resync()
 
     def _monitor_wrote(self, physical: int, size: int) -> None:
-        """The monitor's own stores (a frame, an emulated SGDT) may hit translated code too."""
-        self._drop_written(physical, size, self._guest_pc(), cost="")
+        """The monitor's own stores (a frame, an emulated SGDT) may hit translated code too.
+
+        Made while the monitor handles an entry, they take effect at once; made from a
+        memory hook (the shadow GDT's), they wait, as the guest's own stores do.
+        """
+        if self._handling:
+            self._drop_written(physical, size, self._guest_pc(), cost="")
+        elif self.cache.covers(physical, physical + size):
+            if not self._written:
+                self.core.machine.defer(self._apply_writes, in_store=True)
+            self._written.append((physical, size, self._guest_pc()))
 
     def _drop_written(self, address: int, size: int, where: int, *, cost: str) -> None:
         for block in self.cache.invalidate(address, address + size):
@@ -322,6 +351,7 @@ class BinaryTranslation(TrapEmulate):
             core.machine.check_interrupts_after_next(in_store=True)  # the STI shadow
 
     # entries into the monitor ---------------------------------------------------------------
+    @_monitor_entry
     def on_exception(self, trap: Trap) -> None:
         core = self.core
         core.cpu.begin()
@@ -340,6 +370,7 @@ class BinaryTranslation(TrapEmulate):
         super().on_exception(trap)
         self._enter()
 
+    @_monitor_entry
     def take_interrupt(self) -> bool:
         self.core.cpu.begin()
         self._leave()
@@ -415,6 +446,7 @@ class BinaryTranslation(TrapEmulate):
         self._enter()
         return self.in_cache
 
+    @_monitor_entry
     def _stepped(self, slot: Slot, token: int) -> None:
         if token != self._steps or self._stepping is None:
             return  # the instruction trapped, and the monitor went on from there
