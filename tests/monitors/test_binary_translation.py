@@ -312,3 +312,45 @@ done:
 """, data="sidt_out: .space 8")
     native, bt = _pair(build(source))
     assert serial(native).strip() != serial(bt).strip() == "FFC12000"
+
+
+# Paging on, the kernel's code page mapped a second time; the patch goes through the alias.
+PATCH_THROUGH_AN_ALIAS = kernel(
+    """
+    mov edi, 0x201000
+    xor eax, eax
+identity:
+    mov edx, eax
+    shl edx, 12
+    or edx, 3
+    mov [edi + eax*4], edx
+    inc eax
+    cmp eax, 1024
+    jne identity
+    mov dword ptr [0x201000 + 0x3ff * 4], 0x100003   # 0x003ff000 -> the code page
+    mov dword ptr [0x200000], 0x201003
+    mov eax, 0x200000
+    mov cr3, eax
+    mov eax, cr0
+    or eax, 0x80000000
+    mov cr0, eax
+    mov ecx, 3
+again:
+    call patched
+    call puthex
+    lea ebx, [patched + 1]
+    and ebx, 0xfff
+    inc dword ptr [0x3ff000 + ebx]     # the immediate of patched's MOV, through the alias
+    loop again
+    mov al, 0
+    jmp exit_with
+""",
+    code=".align 16\npatched:\n    mov eax, 0x100\n    ret",
+)
+
+
+def test_a_patch_through_another_mapping_of_the_code_is_seen() -> None:
+    native, bt = _pair(build(PATCH_THROUGH_AN_ALIAS))
+    assert serial(native).split() == ["00000100", "00000101", "00000102"]
+    _same(native, bt)
+    assert [e for e in bt.log.events if e.kind is Kind.INVALIDATE and "write" in e.detail]
