@@ -123,6 +123,17 @@ class BinaryTranslation(TrapEmulate):
         """The translation cache's blocks, guest code beside translated code."""
         return self.cache.listing(include_invalid=include_invalid)
 
+    def guest_registers(self, registers: dict[str, int]) -> dict[str, int]:
+        """`registers` with the guest's own EIP, CS and GS in place of the cache's, so
+        that a debugger shows where the guest is in its code, not in the cache."""
+        if self._guest_cs is None or self._guest_gs is None:
+            return registers
+        guest = self.cache.guest_address(self.core.cpu.eip)
+        if guest is None:
+            return registers
+        return {**registers, "eip": (guest - self._guest_cs[1]) & 0xFFFFFFFF,
+                "cs": self._guest_cs[0], "gs": self._guest_gs[0]}
+
     # into and out of the cache ------------------------------------------------------------
     @property
     def in_cache(self) -> bool:

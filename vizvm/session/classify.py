@@ -17,10 +17,11 @@ import struct
 from dataclasses import dataclass, field
 
 from vizvm.asm.assembler import assemble
-from vizvm.asm.disasm import disassemble
+from vizvm.asm.disasm import Insn, disassemble
 from vizvm.asm.source import TABLE_INSTRUCTIONS
 from vizvm.machine.cpu import IF
 from vizvm.machine.descriptors import Descriptor
+from vizvm.machine.exits import ExitKind
 from vizvm.machine.layout import LOAD_ADDRESS, MiB
 from vizvm.machine.machine import Machine
 from vizvm.machine.vectors import short_name
@@ -161,6 +162,8 @@ def observe(image: bytes, variant: Variant, setup_end: int, ring: int) -> Observ
     machine.advance(machine.ticks + 1)
     if probe.fault is not None:
         obs.outcome, obs.fault = "fault", (probe.fault.vector, probe.fault.error_code)
+    elif machine.exit is not None and machine.exit.kind is ExitKind.ERROR:
+        obs.outcome = "failed"  # e.g. it reached outside the probe's memory
     elif machine.halted or machine.exit is not None:
         obs.outcome = "halted"
     elif probe.software is not None:
@@ -284,6 +287,17 @@ def classify(text: str, ring: int = 1) -> Classification:
     insn = decoded[-1]  # the last instruction is the one classified; the rest set up
     if len(decoded) > 1 and insn.mnemonic == "nop" and decoded[-2].mnemonic in TABLE_INSTRUCTIONS:
         insn = decoded[-2]  # the NOP the assembler puts after LGDT/LIDT/SGDT/SIDT
+    return _classify_image(text, image, insn, ring)
+
+
+def classify_code(raw: bytes, ring: int = 1) -> Classification:
+    """The same for one instruction already encoded (the window marks guest code
+    with it; no assembler needed)."""
+    insn = disassemble(raw, LOAD_ADDRESS, 1)[0]
+    return _classify_image(insn.text, raw[: insn.size], insn, ring)
+
+
+def _classify_image(text: str, image: bytes, insn: Insn, ring: int) -> Classification:
     setup_end = insn.address - LOAD_ADDRESS
     image = image[: setup_end + insn.size] + b"\x90" * LANDING_PAD
     landing = LOAD_ADDRESS + setup_end + insn.size
@@ -297,6 +311,9 @@ def classify(text: str, ring: int = 1) -> Classification:
 
 
 def _verdict(evidence: list[Evidence], ring: int) -> tuple[str, str]:
+    if any("failed" in (e.native.outcome, e.deprivileged.outcome) for e in evidence):
+        return "unknown", ("the probe machine could not run it (it reaches outside the "
+                           f"probe's {RAM // MiB} MiB of memory), so it was not classified")
     silent = [e for e in evidence if e.silently_different]
     if silent:
         e = silent[0]
