@@ -19,7 +19,7 @@ import argparse
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from vizvm import guests
 from vizvm.asm.assembler import assemble
@@ -93,6 +93,7 @@ class PerOperation:
     cycles: float
     events: dict[str, float]  # events of each kind per operation
     runs: tuple[runner.Summary, runner.Summary]
+    cycles_by_kind: dict[str, float] = field(default_factory=dict)  # their cycles per operation
 
     def same_as(self, other: PerOperation) -> bool:
         """Same serial output and exit code at both counts (equivalence, timing aside)."""
@@ -104,10 +105,15 @@ def per_operation(bench: Nanobenchmark, technique: str, profile: str = cost_mode
                   counts: tuple[int, int] = COUNTS) -> PerOperation:
     low, high = (run(bench.guest, n, technique, profile) for n in counts)
     ops = (counts[1] - counts[0]) * bench.ops_per_iteration
-    kinds = set(low.events) | set(high.events)
-    events = {k: (high.events.get(k, 0) - low.events.get(k, 0)) / ops for k in sorted(kinds)}
+
+    def per_op(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, float]:
+        kinds = sorted(set(before) | set(after))
+        diffs = {k: (after.get(k, 0) - before.get(k, 0)) / ops for k in kinds}
+        return {k: v for k, v in diffs.items() if v}
+
     return PerOperation((high.simulated_cycles - low.simulated_cycles) / ops,
-                        {k: v for k, v in events.items() if v}, (low, high))
+                        per_op(low.events, high.events), (low, high),
+                        per_op(low.cycles_by_kind, high.cycles_by_kind))
 
 
 def techniques() -> list[str]:
@@ -163,12 +169,20 @@ def table(results: Mapping[str, Mapping[str, PerOperation]]) -> str:
     return "\n".join(lines)
 
 
+def _event(kind: str, count: float, cycles: float) -> str:
+    """`callout 1 (1,038)`: events of a kind per operation and, if priced, their cycles."""
+    return f"{kind} {_number(count)}" + (f" ({_number(cycles)})" if cycles else "")
+
+
 def events_text(results: Mapping[str, Mapping[str, PerOperation]]) -> str:
-    lines = ["events per operation:"]
+    lines = ["events per operation, in brackets their cycles (the rest of an operation's "
+             "cycles are\nits guest instructions, priced `instruction` each):"]
+    width = max(map(len, techniques()))
     for bench in NANOBENCHMARKS:
         for technique, measured in results.get(bench.name, {}).items():
-            what = ", ".join(f"{k} {_number(v)}" for k, v in measured.events.items()) or "none"
-            lines.append(f"  {bench.name:<9} {technique:<16} {what}")
+            what = ", ".join(_event(k, v, measured.cycles_by_kind.get(k, 0))
+                             for k, v in measured.events.items()) or "none"
+            lines.append(f"  {bench.name:<9} {technique:<{width}} {what}")
     return "\n".join(lines)
 
 
