@@ -176,3 +176,19 @@ def test_reason_numbers_are_the_sdms(reason: int, name: str) -> None:
 def test_bad_controls_are_refused_with_a_reason(spec: str) -> None:
     with pytest.raises(ValueError, match=r"\S"):
         parse_controls(spec)
+
+
+def test_io_qualification_says_dx_or_immediate_by_opcode_not_length() -> None:
+    """66 EF (OUT DX, AX) names its port in DX; 66 E5 40 (IN AX, 0x40) in an immediate."""
+    image = build(kernel("""
+    mov dx, 0x80
+    out dx, ax
+    in ax, 0x40
+    mov al, 0
+    jmp exit_with
+"""))
+    m = _run(image, vmx.FIRST_GENERATION)
+    assert m.exit.code == 0, m.exit
+    by_port = {e.data["port"]: e.data["qualification"] for e in _exits(m, 30)}
+    assert (by_port[0x80] >> 6 & 1, by_port[0x80] & 7) == (0, 1)  # DX, 2 bytes
+    assert (by_port[0x40] >> 6 & 1, by_port[0x40] & 7) == (1, 1)  # immediate, 2 bytes

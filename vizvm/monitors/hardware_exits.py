@@ -172,7 +172,7 @@ class ExitHandler:
         string = insn.mnemonic.startswith(("ins", "outs", "rep"))
         qualification = vmx.io_qualification(
             access.port, access.size, access.is_in, string=string,
-            rep=insn.mnemonic.startswith("rep"), immediate=len(insn.raw) == 2 and not string)
+            rep=insn.mnemonic.startswith("rep"), immediate=_immediate_port(insn.raw))
         direction = "IN" if access.is_in else "OUT"
         vmm.vm_exit(vmx.IO_INSTRUCTION, qualification, access.address,
                     f"{direction} port {access.port:#06x}; I/O exiting covers it", insn,
@@ -258,3 +258,13 @@ class ShadowedControlRegisters:
 
 
 __all__ = ["ExitHandler", "Kind"]
+
+
+IMMEDIATE_PORT_OPCODES = frozenset({0xE4, 0xE5, 0xE6, 0xE7})  # IN/OUT with an imm8 port
+PREFIXES = frozenset({0x66, 0x67, 0xF2, 0xF3, 0x2E, 0x36, 0x3E, 0x26, 0x64, 0x65, 0xF0})
+
+
+def _immediate_port(raw: bytes) -> bool:
+    """Whether an IN or OUT names its port in an immediate (the qualification's bit 6)."""
+    opcode = next((b for b in raw if b not in PREFIXES), None)
+    return opcode in IMMEDIATE_PORT_OPCODES
