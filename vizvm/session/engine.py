@@ -187,6 +187,8 @@ def _merge(old: Frame, new: Frame) -> Frame:
 
 
 def _merge_pane(old: PaneView, new: PaneView) -> PaneView:
+    if old.generation != new.generation:
+        return new  # the machine was rebuilt: what came before is gone
     events = old.events + new.events
     dropped = old.dropped + new.dropped + max(0, len(events) - MAX_PENDING)
     return replace(new, events=events[-MAX_PENDING:], dropped=dropped,

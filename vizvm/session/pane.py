@@ -43,11 +43,13 @@ class Pane:
         self.breakpoints: frozenset[int] = frozenset()
         self.machine: Machine | None = None
         self.error = ""
+        self.generation = -1  # machines built so far, less one
         self.build()
 
     # building -------------------------------------------------------------------------
     def build(self) -> None:
         """A fresh machine: the guest from its first instruction."""
+        self.generation += 1
         self.pending: deque[EventRow] = deque(maxlen=MAX_PENDING)
         self.dropped = 0
         self.timeline = Timeline()
@@ -271,6 +273,7 @@ class Pane:
             translation=listing.translation(machine, pc),
             serial=serial, counters=dict(machine.log.counts), events=events, dropped=dropped,
             path=path, occupants=self.occupants(), series=self.timeline.series(),
+            generation=self.generation,
         )
 
 
@@ -310,5 +313,5 @@ def _error_view(pane: Pane, events: tuple[EventRow, ...], path: tuple[Place, ...
         status="error", message=pane.error, icount=0, ticks=0, cycles=0, pc=0, ring=0,
         guest_ring=0, registers={}, changed=frozenset(), virtual={}, listing=(),
         translation=None, serial="", counters={}, events=events, dropped=0, path=path,
-        occupants=(),
+        occupants=(), generation=pane.generation,
     )

@@ -100,6 +100,7 @@ class PaneView:
     path: tuple[Place, ...]  # the token's way through the rings since the last frame
     occupants: tuple[tuple[str, Place], ...]  # who runs where
     series: Series | None = None
+    generation: int = 0  # how many times the machine was rebuilt (reset, or going back)
 
 
 @dataclass(frozen=True)
