@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,14 @@ from vizvm.monitors import registry
 from vizvm.trace.log import EventLog
 
 sys.path.insert(0, str(Path(__file__).parent / "guests"))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the window's tests: no display
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """The window's settings in a file of the test's own, never the user's."""
+    qt_core = pytest.importorskip("PySide6.QtCore")
+    return qt_core.QSettings(str(tmp_path / "vizvm.ini"), qt_core.QSettings.Format.IniFormat)
 
 TECHNIQUES = ["native", "trap-emulate", "hardware-assist"]
 

@@ -164,8 +164,8 @@ def test_the_installed_command_runs(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["serial"] == "hello from the guest\n"
 
 
-def test_no_command_runs_the_demo(capsys) -> None:
-    assert main([]) == 0
+def test_the_demo_command_runs_the_terminal_demo(capsys) -> None:
+    assert main(["demo"]) == 0
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line[:2].strip().isdigit()]
     assert len(rows) == 10

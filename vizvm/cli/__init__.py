@@ -67,7 +67,8 @@ def _machine_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vizvm",
-        description="See how virtualization works inside. With no command, runs a demo.",
+        description="See how virtualization works inside. With no command, opens the window "
+                    "on the x86 holes demo.",
     )
     parser.add_argument("--version", action="version", version=f"vizvm {__version__}")
     sub = parser.add_subparsers(dest="command")
@@ -91,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
                               "built-in's own, or NAME_pv beside the file)")
     _machine_options(compare)
     _common(compare)
+
+    window = sub.add_parser("window", help="open the window (the default with no command)")
+    window.add_argument("program", nargs="?", help="a program to open (default: holes)")
+    window.add_argument("--techniques", metavar="T,T", help="a comma-separated subset")
+    sub.add_parser("demo", help="the holes demo in the terminal, without the window")
+    shots = sub.add_parser("screenshots", help="render the window's main views to PNG files")
+    shots.add_argument("directory", nargs="?", default="docs/images")
 
     classify = sub.add_parser(
         "classify", help="run one instruction at ring 0 and deprivileged, and classify it")
@@ -116,12 +124,30 @@ def _error(args: argparse.Namespace, kind: str, message: str, **where: object) -
     return USAGE_ERROR
 
 
+def _window(args: argparse.Namespace) -> int:
+    """The window; without Qt, say what is missing and how to get it."""
+    try:
+        from vizvm.ui import app, screenshots
+    except ImportError as exc:
+        print(f"vizvm: the window needs PySide6 and pyqtgraph ({exc}); install them with\n"
+              "  python -m pip install PySide6-Essentials pyqtgraph\n"
+              "or try the terminal demo: vizvm demo", file=sys.stderr)
+        return USAGE_ERROR
+    if args.command == "screenshots":
+        return screenshots.main(args.directory)
+    program = getattr(args, "program", None)
+    techniques = getattr(args, "techniques", None)
+    return app.main(program, tuple(techniques.split(",")) if techniques else None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command is None:
+    if args.command == "demo":
         from vizvm.cli.demo import demo
 
         return demo()
+    if args.command in (None, "window", "screenshots"):
+        return _window(args)
     try:
         doc, text = _commands()[args.command](args)
     except AsmError as exc:
@@ -140,5 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = f"internal error: {type(exc).__name__}: {exc} (set VIZVM_DEBUG=1 for details)"
         _error(args, "internal", message)
         return INTERNAL_ERROR
-    print(json.dumps(doc, indent=2) if args.json else text)
+    try:
+        print(json.dumps(doc, indent=2) if args.json else text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `vizvm run ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

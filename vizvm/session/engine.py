@@ -156,6 +156,8 @@ class Engine:
             self._last_tick = now
             due = int(self._steps_owed)
             self._steps_owed -= due
+            if due > self._speed * SLICE_SECONDS + 1:  # behind: drop, do not pile up
+                due, self._steps_owed = int(self._speed * SLICE_SECONDS) + 1, 0.0
             going = session.run_steps(due) if due else True
         if not going:
             self._running = False
@@ -166,20 +168,22 @@ class Engine:
             return
         self._last_frame = now
         session = self.session
-        budget = 0.005 if self._running else 0.3
+        budget = 0.0 if self._running else 0.3  # classifying runs a probe machine: ~70 ms
         panes = () if session is None else tuple(p.view(classify_budget=budget)
                                                  for p in session.panes)
         message = self._message or ("" if session is None else session.note)
         self._serial += 1
         frame = Frame(self._serial, panes, self._running, message)
         with self._lock:
-            if self._outbox is not None and len(self._outbox.panes) == len(panes):
-                frame = _merge(self._outbox, frame)
+            if self._outbox is not None:
+                frame = merge(self._outbox, frame)
             self._outbox = frame
 
 
-def _merge(old: Frame, new: Frame) -> Frame:
+def merge(old: Frame, new: Frame) -> Frame:
     """`new`, carrying the events and ring moves of `old` that the window never took."""
+    if len(old.panes) != len(new.panes):
+        return new  # another program was opened in between
     panes = []
     for before, after in zip(old.panes, new.panes, strict=True):
         panes.append(_merge_pane(before, after))

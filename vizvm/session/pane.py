@@ -64,6 +64,9 @@ class Pane:
             self.machine, self.error = None, str(exc)
             return
         self.error = ""
+        # the pane keeps its own bounded rows; a log of Event objects kept for a whole
+        # run would only give the garbage collector millions of objects to walk
+        self.machine.log.keep = 0
         self.machine.log.listeners.append(self._on_event)
         self.path.append(self.place())
         self.timeline.sample(0, 0)

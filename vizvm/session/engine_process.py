@@ -1,0 +1,87 @@
+"""The engine in a process of its own, for the window.
+
+In one process, every Qt virtual call the window makes on a Python-derived
+widget takes the GIL, and the engine thread, running monitor hooks in
+Python, holds it in bursts: measured here, that made the UI thread wait up
+to 100 ms at a time while guests ran at full speed. In its own process the
+engine has its own GIL. Commands and frames are the same frozen dataclasses
+as with the thread (vizvm.session.engine); only the transport differs. A
+crash in the engine (Unicorn is native code) also leaves the window alive.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import time
+from multiprocessing.process import BaseProcess
+
+from vizvm.session import commands as cmd
+from vizvm.session.engine import Engine, merge
+from vizvm.session.views import Frame
+
+RELAY_SECONDS = 1 / 60
+
+
+def _serve(commands: mp.Queue, frames: mp.Queue) -> None:
+    """The child: relay commands to a thread engine, and its frames back."""
+    engine = Engine()
+    try:
+        while True:
+            try:
+                command = commands.get(timeout=RELAY_SECONDS)
+            except queue.Empty:
+                command = None
+            if isinstance(command, cmd.Quit):
+                return
+            if command is not None:
+                engine.submit(command)
+            frame = engine.take()
+            if frame is not None:
+                frames.put(frame)
+    finally:
+        engine.close()
+
+
+class EngineProcess:
+    """Engine's interface (submit, take, close, alive), across a process boundary."""
+
+    def __init__(self) -> None:
+        context = mp.get_context("spawn")  # the same on every platform; no forked Qt state
+        self._commands: mp.Queue = context.Queue()
+        self._frames: mp.Queue = context.Queue()
+        self._process: BaseProcess = context.Process(
+            target=_serve, args=(self._commands, self._frames), name="vizvm-engine",
+            daemon=True)
+        self._process.start()
+
+    def submit(self, command: cmd.Command) -> None:
+        self._commands.put(command)
+
+    def take(self) -> Frame | None:
+        """Every frame that arrived since the last take, merged into the newest."""
+        taken: Frame | None = None
+        while True:
+            try:
+                frame = self._frames.get_nowait()
+            except (queue.Empty, EOFError, OSError):
+                return taken
+            taken = frame if taken is None else merge(taken, frame)
+
+    @property
+    def alive(self) -> bool:
+        return self._process.is_alive()
+
+    def close(self, timeout: float = 5.0) -> None:
+        if self._process.is_alive():
+            self._commands.put(cmd.Quit())
+            deadline = time.monotonic() + timeout
+            while self._process.is_alive() and time.monotonic() < deadline:
+                self.take()  # keep the pipe drained so the child can finish
+                self._process.join(0.05)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(timeout)
+        for channel in (self._commands, self._frames):
+            channel.close()
+            channel.cancel_join_thread()
