@@ -147,3 +147,16 @@ def test_keys_are_the_debugger_keys(window) -> None:
     assert actions["Step over"] == "F10"
     assert actions["Toggle breakpoint"] == "F9"
     assert "(F5)" in window.run_action.toolTip()
+
+
+def test_the_plots_can_be_hidden_and_that_is_remembered(qtbot, settings) -> None:
+    first_window = MainWindow(settings)
+    qtbot.addWidget(first_window)
+    first_window.show()
+    first_window.plots_action.trigger()
+    assert not first_window.plots.isVisible()
+    first_window.close()
+    second = MainWindow(settings)
+    qtbot.addWidget(second)
+    assert not second.plots_action.isChecked()
+    second.close()

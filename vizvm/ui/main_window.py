@@ -147,6 +147,11 @@ class MainWindow(QMainWindow):
                                            "Everything larger, for a projector")
         self.present_action.setCheckable(True)
         self.present_action.setChecked(self.presenting)
+        self.plots_action = self._action(view, "P&lots", "F7", self.toggle_plots,
+                                         "Show or hide the plots below the panes")
+        self.plots_action.setCheckable(True)
+        self.plots_action.setChecked(self.settings.value("plots", "true") == "true")
+        self.plots.setVisible(self.plots_action.isChecked())
 
         tools = self.addToolBar("Controls")
         tools.setObjectName("controls")
@@ -282,6 +287,11 @@ class MainWindow(QMainWindow):
         self.present_action.setChecked(self.presenting)
         self.settings.setValue("presenting", "true" if self.presenting else "false")
         self.apply_style()
+
+    def toggle_plots(self) -> None:
+        shown = self.plots_action.isChecked()
+        self.plots.setVisible(shown)
+        self.settings.setValue("plots", "true" if shown else "false")
 
     # the layout, remembered -------------------------------------------------------------
     def _restore_layout(self) -> None:

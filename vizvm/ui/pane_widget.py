@@ -105,7 +105,7 @@ class PaneWidget(QWidget):
         emphasis = QFont(plain)
         emphasis.setBold(True)
         self.latest.setFont(emphasis)
-        self.latest.setFixedHeight(int(lines * 3.3))
+        self.latest.setFixedHeight(int(lines * 4.3))
         self.latest.setStyleSheet(f"color: {theme.foreground}; background: {theme.surface};"
                                   f"border: 1px solid {theme.grid}; padding: 2px;")
         self.counters.setFixedHeight(int(self.counters.fontMetrics().lineSpacing() * 1.2))
@@ -195,6 +195,8 @@ def _latest_text(view: PaneView) -> str:
             return ("No VM exit: the guest kernel runs in ring 0 of non-root mode, so the last "
                     "instruction did what it does on bare hardware.")
         return "No event: the last instruction ran directly on the CPU; nothing trapped."
-    best = min(view.events, key=lambda e: 0 if e.observed else RANK.get(e.kind, 5))
+    last = max(e.icount for e in view.events)  # the instruction the step ended on
+    recent = [e for e in view.events if e.icount == last]
+    best = min(recent, key=lambda e: 0 if e.observed else RANK.get(e.kind, 5))
     symbol = SYMBOLS.get("unseen" if best.observed else best.kind, "·")
     return f"{symbol} {best.reason}"
