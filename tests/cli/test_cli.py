@@ -170,3 +170,10 @@ def test_the_demo_command_runs_the_terminal_demo(capsys) -> None:
     rows = [line for line in out.splitlines() if line[:2].strip().isdigit()]
     assert len(rows) == 10
     assert all(line.count("(!)") == 1 for line in rows)  # trap-emulate's answer, only
+
+
+def test_without_qt_the_window_says_what_to_install(monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "vizvm.ui.app", None)  # import fails as without PySide6
+    assert main(["window"]) == 2
+    err = capsys.readouterr().err
+    assert "PySide6" in err and "vizvm demo" in err
