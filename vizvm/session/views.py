@@ -14,7 +14,7 @@ import numpy as np
 from vizvm.trace.events import Kind
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """One instruction of the listing around the current one."""
 
@@ -45,7 +45,7 @@ class Translation:
     valid: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Place:
     """Where code runs: a ring, and for hardware assist the VMX mode."""
 
@@ -54,7 +54,7 @@ class Place:
     label: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventRow:
     icount: int
     kind: str
