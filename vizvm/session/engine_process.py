@@ -40,14 +40,15 @@ def _serve(commands: mp.Queue, frames: mp.Queue) -> None:
     if hasattr(os, "nice"):
         os.nice(5)  # when the two compete for a core, the window goes first
     engine = Engine()
+    parent = mp.parent_process()
     try:
         while True:
             try:
                 command = commands.get(timeout=RELAY_SECONDS)
             except queue.Empty:
                 command = None
-            if isinstance(command, cmd.Quit):
-                return
+            if isinstance(command, cmd.Quit) or (parent is not None and not parent.is_alive()):
+                return  # asked to, or the window is gone (killed, crashed)
             if command is not None:
                 engine.submit(command)
             frame = engine.take()
@@ -78,7 +79,7 @@ class EngineProcess:
         while True:
             try:
                 frame = self._frames.get_nowait()
-            except (queue.Empty, EOFError, OSError):
+            except (queue.Empty, EOFError, OSError, ValueError):  # ValueError: closed
                 return taken
             taken = frame if taken is None else merge(taken, frame)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from vizvm.ui.main_window import MainWindow
@@ -22,4 +23,9 @@ def main(program: str | None = None, techniques: tuple[str, ...] | None = None) 
     window.show()
     window.open(program or DEMO, techniques)
     window.shown_after = time.perf_counter() - started
+    for number in (signal.SIGINT, signal.SIGTERM):  # Ctrl+C or kill: close as by the user
+        signal.signal(number, lambda *_: QTimer.singleShot(0, window.close))
+    wake = QTimer()  # Python handles signals only when it runs: let it, now and then
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
     return app.exec()
