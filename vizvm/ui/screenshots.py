@@ -8,6 +8,7 @@ settings file, and waits for each frame rather than for a fixed time.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -37,11 +38,11 @@ def settle(app: QApplication, window: MainWindow, done: Callable[[], bool],
            timeout: float = 60) -> None:
     """Let the engine and the window work until `done` (or the timeout)."""
     end = time.monotonic() + timeout
-    while time.monotonic() < end:
+    while not done():
+        if time.monotonic() > end:
+            raise TimeoutError("the window did not reach the state to be shown")
         app.processEvents()
         window.poll()
-        if done():
-            break
         time.sleep(0.02)
     for _ in range(20):  # let animations finish and the plots redraw
         app.processEvents()
@@ -62,6 +63,9 @@ def main(directory: str) -> int:
         try:
             _holes(app, window, out)
             _kernel(app, window, out)
+        except TimeoutError as exc:
+            print(f"vizvm screenshots: {exc}", file=sys.stderr)
+            return 1
         finally:
             window.close()
     for path in sorted(out.glob("*.png")):
