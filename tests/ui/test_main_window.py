@@ -83,6 +83,11 @@ def test_popf_shows_what_trap_and_emulate_missed(qtbot, window) -> None:
     bt_rows = window.panes[2].events.events.rows
     assert any(r.kind == "callout" and r.disasm == "popfd" for r in bt_rows)
     assert window.panes[2].translation.rowCount() > 0
+    # the sentence above each pane: what the step did there
+    latest = [pane.latest.text() for pane in window.panes]
+    assert "IF stayed 1" in latest[1]
+    assert "popfd" in latest[2] and latest[2].startswith("⇒")
+    assert latest[3].startswith("No VM exit")
 
 
 def test_a_click_on_an_event_goes_back_to_it(qtbot, window) -> None:
