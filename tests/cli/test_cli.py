@@ -177,3 +177,8 @@ def test_without_qt_the_window_says_what_to_install(monkeypatch, capsys) -> None
     assert main(["window"]) == 2
     err = capsys.readouterr().err
     assert "PySide6" in err and "vizvm demo" in err
+
+
+def test_the_window_refuses_an_unknown_technique_before_opening(capsys) -> None:
+    assert main(["window", "holes", "--techniques", "native,bogus"]) == 2
+    assert "unknown technique 'bogus'" in capsys.readouterr().err

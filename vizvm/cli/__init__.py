@@ -137,7 +137,13 @@ def _window(args: argparse.Namespace) -> int:
         return screenshots.main(args.directory)
     program = getattr(args, "program", None)
     techniques = getattr(args, "techniques", None)
-    return app.main(program, tuple(techniques.split(",")) if techniques else None)
+    chosen = tuple(t.strip() for t in techniques.split(",")) if techniques else None
+    try:
+        for name in chosen or ():
+            registry.technique(name)
+    except registry.TechniqueError as exc:
+        return _error(args, "technique", str(exc))
+    return app.main(program, chosen)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
