@@ -18,7 +18,7 @@ from vizvm.monitors.pv_hypercalls import BY_NAME, MAX_CONSOLE_WRITE, TABLE
 from vizvm.session import program
 from vizvm.trace.events import Kind
 
-PRICES = {"instruction": 1, "hypercall": 795, "emulate": 216, "trap": 1814, "reflect": 1409}
+PRICES = {"instruction": 1, "hypercall": 795, "emulate": 216, "trap": 1814, "reflect": 155}
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "paravirt.md"
 
 
