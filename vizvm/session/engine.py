@@ -25,6 +25,8 @@ from vizvm.session.views import Frame, PaneView
 FRAME_SECONDS = 1 / 30
 SLICE_SECONDS = 0.025
 FIRST_STRETCH = 20_000
+STEP_MARK_BUDGET = 0.02  # seconds per pane of classifying before a step's frame goes out
+IDLE_MARK_BUDGET = 0.1  # ... and per pane in each idle frame after it
 INTERRUPTING = cmd.Pause | cmd.Quit | cmd.Open | cmd.Reset | cmd.GoTo
 
 
@@ -41,6 +43,7 @@ class Engine:
         self._steps_owed = 0.0
         self._last_frame = 0.0
         self._message = ""
+        self._unmarked = False  # the last frame showed lines not yet classified
         self._interrupting = 0  # interrupting commands submitted and not yet handled
         self._thread = threading.Thread(target=self._loop, name="vizvm-engine", daemon=True)
         self._thread.start()
@@ -78,6 +81,9 @@ class Engine:
                 command = None
             if isinstance(command, cmd.Quit):
                 return
+            if command is None and not self._running and self._unmarked:
+                self._publish(force=True, budget=IDLE_MARK_BUDGET)  # marks, while idle
+                continue
             try:
                 if command is not None:
                     self._handle(command)
@@ -92,7 +98,7 @@ class Engine:
 
     def _wait(self) -> float | None:
         if not self._running:
-            return None
+            return 0.0 if self._unmarked else None
         if self._speed is None:
             return 0.0
         return max(0.0, min(FRAME_SECONDS, (1 - self._steps_owed) / self._speed))
@@ -162,15 +168,21 @@ class Engine:
         if not going:
             self._running = False
 
-    def _publish(self, *, force: bool) -> None:
+    def _publish(self, *, force: bool, budget: float | None = None) -> None:
+        """A frame for the window. Classifying an instruction for its mark runs a probe
+        machine (~70 ms), so a step's frame goes out with what is known and the engine
+        classifies the rest while idle, a frame at a time."""
         now = time.perf_counter()
         if not force and now - self._last_frame < FRAME_SECONDS:
             return
         self._last_frame = now
         session = self.session
-        budget = 0.0 if self._running else 0.3  # classifying runs a probe machine: ~70 ms
+        if budget is None:
+            budget = 0.0 if self._running else STEP_MARK_BUDGET
         panes = () if session is None else tuple(p.view(classify_budget=budget)
                                                  for p in session.panes)
+        self._unmarked = not self._running and any(
+            not line.cls for pane in panes for line in pane.listing)
         message = self._message or ("" if session is None else session.note)
         self._serial += 1
         frame = Frame(self._serial, panes, self._running, message)

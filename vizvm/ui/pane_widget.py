@@ -123,6 +123,8 @@ class PaneWidget(QWidget):
         which nobody reads at full speed and which cost the most to draw."""
         if self.view is not None and view.generation != self.view.generation:
             self.clear()  # the guest started again (reset, or going back in time)
+        moved = (self.view is None or bool(view.events) or view.icount != self.view.icount
+                 or view.status != self.view.status)
         self.view = view
         self.program = view.program
         self.unseen += sum(1 for e in view.events if e.observed)
@@ -135,7 +137,7 @@ class PaneWidget(QWidget):
             self.rings.show_path(view.path, animate=animate)
         if detailed and not animate:
             self.latest.setText("")
-        elif detailed:
+        elif detailed and moved:  # a frame of new marks only keeps the sentence
             self.latest.setText(_latest_text(view))
         if detailed:
             self.registers.show_registers(view.registers, view.changed, view.virtual)

@@ -81,9 +81,8 @@ class RingDiagram(QWidget):
         """Move the token through `path` hop by hop; a path still under way jumps to its end."""
         if not path:
             return
-        if (not animate and not self.is_animating() and self._path
-                and all(p == self._path[-1] for p in path)):
-            return  # nothing moves: no repaint (frames come 30 a second while running)
+        if self._path and all(p == self._path[-1] for p in path):
+            return  # nothing moves (and a hop under way goes on): no repaint
         self._anim.stop()
         stops = self._path[-1:] + list(path)
         stops = [p for i, p in enumerate(stops) if i == 0 or p != stops[i - 1]]
