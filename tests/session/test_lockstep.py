@@ -202,3 +202,13 @@ def test_engine_stops_a_guest_that_loops_forever(engine: Engine, tmp_path) -> No
     assert time.monotonic() - started < 5
     assert all(p.status == "ready" for p in frame.panes)
     assert frame.panes[0].icount == frame.panes[1].icount
+
+
+def test_run_to_unseen_stops_where_trap_and_emulate_goes_wrong() -> None:
+    session = Lockstep(load("holes"), ALL, Settings())
+    session.step_to_unseen()
+    trap = session.panes[1]
+    notes = [row for row in trap.pending if row.observed]
+    assert [row.disasm for row in notes] == ["popfd"]
+    assert all(p.machine.icount == trap.machine.icount for p in session.panes)
+    assert not any(row.observed for p in session.panes if p is not trap for row in p.pending)

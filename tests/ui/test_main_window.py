@@ -152,6 +152,7 @@ def test_keys_are_the_debugger_keys(window) -> None:
     assert actions["Step over"] == "F10"
     assert actions["Toggle breakpoint"] == "F9"
     assert "(F5)" in window.run_action.toolTip()
+    assert actions["Run to the next unseen instruction"] == "Shift+F8"
 
 
 def test_the_plots_can_be_hidden_and_that_is_remembered(qtbot, settings) -> None:

@@ -19,7 +19,9 @@ class Open:
 
 @dataclass(frozen=True)
 class Step:
-    how: str = "into"  # "into": one instruction; "over": calls as one; "event": to the next event
+    # "into": one instruction; "over": calls as one; "event": to the next event;
+    # "unseen": to the next sensitive instruction a monitor did not see
+    how: str = "into"
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ class Engine:
             case cmd.Step(how=how):
                 self._running = False
                 {"into": session.step, "over": session.step_over,
-                 "event": session.step_to_event}[how]()
+                 "event": session.step_to_event, "unseen": session.step_to_unseen}[how]()
             case cmd.Reset():
                 self._running = False
                 session.reset()

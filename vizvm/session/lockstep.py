@@ -10,7 +10,7 @@ port is a different program; it moves in the same guest time alongside.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from vizvm.session.pane import Pane
@@ -84,6 +84,15 @@ class Lockstep:
     def step_to_event(self) -> None:
         """Every pane forward, an instruction at a time, until one of them reports an
         event (other than I/O and cache hits) or stops at a breakpoint."""
+        self._step_until_any(lambda kind: kind not in QUIET, "event")
+
+    def step_to_unseen(self) -> None:
+        """... until a sensitive instruction runs deprivileged with no monitor event in
+        some pane: where trap-and-emulate goes wrong, and the others do not."""
+        self._step_until_any(lambda kind: kind == "unseen",
+                             "sensitive instruction that a monitor did not see")
+
+    def _step_until_any(self, wanted: Callable[[str], bool], what: str) -> None:
         self.note = ""
         for _ in range(STEP_LIMIT):
             panes = self.live
@@ -91,13 +100,10 @@ class Lockstep:
                 return
             for pane in panes:
                 pane.step()
-            if any(self._eventful(p) for p in panes) or any(p.at_breakpoint() for p in panes):
+            if (any(wanted(kind) for p in panes for kind in p.step_kinds)
+                    or any(p.at_breakpoint() for p in panes)):
                 return
-        self.note = f"no event in {STEP_LIMIT:,} instructions"
-
-    @staticmethod
-    def _eventful(pane: Pane) -> bool:
-        return any(kind not in QUIET for kind in pane.step_kinds)
+        self.note = f"no {what} in {STEP_LIMIT:,} instructions"
 
     # running ----------------------------------------------------------------------
     def run_steps(self, count: int) -> bool:

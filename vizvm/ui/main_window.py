@@ -120,6 +120,11 @@ class MainWindow(QMainWindow):
                      "One instruction, a CALL or INT n with all it runs")
         self._action(run, "Step to next &event", "F8", lambda: self.step("event"),
                      "Until a pane reports an event (a trap, an exit, a hypercall...)")
+        unseen = self._action(run, "Run to the next &unseen instruction", "Shift+F8",
+                              lambda: self.step("unseen"),
+                              "Until a sensitive instruction runs deprivileged and no monitor "
+                              "sees it (a hole of classic x86)")
+        unseen.setIconText("Next unseen")
         self._action(run, "Rese&t", "Ctrl+Shift+F5", self.reset,
                      "Every guest back to its first instruction")
         self._action(run, "Toggle &breakpoint", "F9", self.toggle_breakpoint_here,
@@ -158,7 +163,7 @@ class MainWindow(QMainWindow):
         tools.setObjectName("controls")
         for action in (self.run_action, self.pause_action):
             tools.addAction(action)
-        for action in run.actions()[2:6]:
+        for action in run.actions()[2:7]:
             tools.addAction(action)
         tools.addWidget(QLabel(" speed "))
         tools.addWidget(self.speed)

@@ -192,7 +192,8 @@ def _latest_text(view: PaneView) -> str:
         return f"⚠ {view.message}"
     if not view.events:
         if view.icount == 0:
-            return "At the first instruction. Step (F11) to begin."
+            return ("At the first instruction. Step (F11), go to the next event (F8), or run "
+                    "to the next instruction a monitor did not see (Shift+F8).")
         if view.technique == "hardware-assist" and view.guest_ring == 0:
             return ("No VM exit: the guest kernel runs in ring 0 of non-root mode, so the last "
                     "instruction did what it does on bare hardware.")
