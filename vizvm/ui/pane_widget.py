@@ -190,7 +190,8 @@ def _latest_text(view: PaneView) -> str:
     """The most telling event of the step just taken, whole: the sentence a student reads."""
     if view.status == "error":
         return f"⚠ {view.message}"
-    if not view.events:
+    recent = [e for e in view.events if e.icount == view.icount]  # the step's last instruction
+    if not recent:
         if view.icount == 0:
             return ("At the first instruction. Step (F11), go to the next event (F8), or run "
                     "to the next instruction a monitor did not see (Shift+F8).")
@@ -198,8 +199,6 @@ def _latest_text(view: PaneView) -> str:
             return ("No VM exit: the guest kernel runs in ring 0 of non-root mode, so the last "
                     "instruction did what it does on bare hardware.")
         return "No event: the last instruction ran directly on the CPU; nothing trapped."
-    last = max(e.icount for e in view.events)  # the instruction the step ended on
-    recent = [e for e in view.events if e.icount == last]
     best = min(recent, key=lambda e: 0 if e.observed else RANK.get(e.kind, 5))
     symbol = SYMBOLS.get("unseen" if best.observed else best.kind, "·")
     return f"{symbol} {best.reason}"
