@@ -13,6 +13,7 @@ from vizvm.monitors.guest_tables import GuestTables
 from vizvm.monitors.shadow import ShadowTables
 from vizvm.monitors.shadow_paging import ShadowPaging
 from vizvm.monitors.vcpu import VirtualCpu
+from vizvm.trace.events import Kind
 
 if TYPE_CHECKING:
     from capstone import CsInsn
@@ -48,6 +49,7 @@ class MonitorCore:
         self.tables = GuestTables(self.vcpu, machine.memory, self.shadow.guest_wrote)
         self.paging = ShadowPaging(machine, self.vcpu, kernel_ring)
         self.fpu_loaded = False  # the monitor loads the guest's FPU state lazily
+        self.interrupt_held = False  # an interrupt arrived while the virtual IF was 0
 
     def deprivilege(self) -> None:
         """Move the running guest onto the shadow tables at its real ring.
@@ -113,3 +115,21 @@ class MonitorCore:
 
     def guest_eflags(self) -> int:
         return self.vcpu.guest_eflags(self.cpu.eflags)
+
+    def accept_interrupt(self) -> tuple[int, int] | None:
+        """The interrupt line is up: hold it while the virtual IF is 0 (one trap event
+        per hold), or acknowledge it at the PIC and return (vector, irq) to reflect."""
+        machine = self.machine
+        if not self.vcpu.interrupts:
+            if not self.interrupt_held:
+                self.interrupt_held = True
+                machine.emit(Kind.TRAP, "an interrupt arrived while the guest's virtual IF is "
+                             "0: the monitor holds it", cost="trap")
+            return None
+        vector, irq = machine.pic.acknowledge()
+        if not self.interrupt_held:  # a held one already counted its trap
+            machine.emit(Kind.TRAP, f"IRQ {irq} interrupted the guest: the CPU entered the "
+                         f"monitor", cost="trap", data={"irq": irq})
+        self.interrupt_held = False
+        machine.halted = False
+        return vector, irq

@@ -90,7 +90,6 @@ class Paravirt:
         self.machine: Machine | None = None
         self._core: MonitorCore | None = None
         self._calls: Calls | None = None
-        self._held = False  # an interrupt arrived while the virtual IF was 0
         self._refused_io: PortAccess | None = None
         self._insn: Insn | None = None  # the instruction of the current trap, decoded once
 
@@ -306,25 +305,15 @@ class Paravirt:
 
     def take_interrupt(self) -> bool:
         core = self.core
-        machine = core.machine
         core.cpu.begin()
         self._insn = None
-        self._follow_ring(machine.linear_pc())
-        if not core.vcpu.interrupts:
-            if not self._held:
-                self._held = True
-                machine.emit(Kind.TRAP, "the timer interrupted the guest while its virtual IF "
-                             "is 0: the monitor holds the event", cost="trap")
+        self._follow_ring(core.machine.linear_pc())
+        accepted = core.accept_interrupt()
+        if accepted is None:
             return False
-        _vector, irq = machine.pic.acknowledge()
-        if not self._held:
-            machine.emit(Kind.TRAP, f"IRQ {irq} (the monitor's timer) interrupted the guest: "
-                         f"the CPU entered the monitor", cost="trap", data={"irq": irq})
-        self._held = False
-        machine.halted = False
-        target = self.calls.timer_vector
+        target = self.calls.timer_vector  # the guest's handler, registered by hypercall
         if target is not None:
-            self._reflect(target, Source.EXTERNAL, core.cpu.eip, None, machine.linear_pc(),
-                          irq=irq)
+            self._reflect(target, Source.EXTERNAL, core.cpu.eip, None,
+                          core.machine.linear_pc(), irq=accepted[1])
         return True
 

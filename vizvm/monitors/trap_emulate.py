@@ -40,7 +40,6 @@ class TrapEmulate:
         self.kernel_ring = kernel_ring
         self.machine: Machine | None = None
         self._core: MonitorCore | None = None
-        self._held = False  # an interrupt arrived while the virtual IF was 0
 
     @property
     def core(self) -> MonitorCore:
@@ -247,19 +246,10 @@ class TrapEmulate:
     # interrupts -------------------------------------------------------------------------
     def take_interrupt(self) -> bool:
         core = self.core
-        machine = core.machine
         core.cpu.begin()
-        if not core.vcpu.interrupts:
-            if not self._held:
-                self._held = True
-                machine.emit(Kind.TRAP, "an interrupt arrived while the guest's virtual IF is "
-                             "0: the monitor holds it", cost="trap")
+        accepted = core.accept_interrupt()
+        if accepted is None:
             return False
-        vector, irq = machine.pic.acknowledge()
-        if not self._held:
-            machine.emit(Kind.TRAP, f"IRQ {irq} interrupted the guest: the CPU entered the "
-                         f"monitor", cost="trap", data={"irq": irq})
-        self._held = False
-        machine.halted = False
-        self._reflect(vector, Source.EXTERNAL, core.cpu.eip, None, machine.linear_pc())
+        self._reflect(accepted[0], Source.EXTERNAL, core.cpu.eip, None,
+                      core.machine.linear_pc())
         return True
