@@ -41,6 +41,7 @@ class Engine:
         self._running = False
         self._stretch = FIRST_STRETCH
         self._steps_owed = 0.0
+        self._last_tick = 0.0  # when a paced run last counted the steps it owes
         self._last_frame = 0.0
         self._message = ""
         self._unmarked = False  # the last frame showed lines not yet classified

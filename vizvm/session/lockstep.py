@@ -70,8 +70,7 @@ class Lockstep:
                 self.note = (f"{pane.title}: {insn.text} did not return within "
                              f"{STEP_LIMIT:,} instructions")
 
-    def _step_until(self, pane: Pane, done: object) -> int:
-        assert callable(done)
+    def _step_until(self, pane: Pane, done: Callable[[Pane], bool]) -> int:
         steps = 0
         pane.step()
         while pane.live and not done(pane) and steps < STEP_LIMIT and not self.stop.is_set():

@@ -9,6 +9,7 @@ instructions that ran without the monitor seeing them.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
 
 from vizvm.asm.disasm import Insn
@@ -232,9 +233,9 @@ class Pane:
     def at_breakpoint(self) -> bool:
         return self.live and self.pc() in self.breakpoints
 
-    def _guarded(self, action: object) -> None:
+    def _guarded(self, action: Callable[[], object]) -> None:
         """Whatever the guest does, the pane reports it instead of raising."""
-        assert self.machine is not None and callable(action)
+        assert self.machine is not None
         try:
             action()
         except Exception as exc:

@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vizvm.trace.events import Kind
-
 
 @dataclass(frozen=True, slots=True)
 class Line:
@@ -111,7 +109,3 @@ class Frame:
     panes: tuple[PaneView, ...]
     running: bool
     message: str = ""
-
-
-COUNTED = (Kind.TRAP, Kind.VM_EXIT, Kind.HYPERCALL, Kind.TRANSLATE, Kind.CALLOUT,
-           Kind.EMULATE, Kind.INTERRUPT, Kind.EXCEPTION, Kind.IO)

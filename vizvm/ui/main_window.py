@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QSplitter,
-    QWidget,
 )
 
 from vizvm import guests
@@ -341,6 +340,3 @@ def palette(theme: Theme) -> QPalette:
         colours.setColor(role, QColor(colour))
     return colours
 
-
-def spacer() -> QWidget:
-    return QWidget()
