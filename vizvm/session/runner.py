@@ -23,6 +23,9 @@ class Settings:
     kernel_ring: int = 1
     ram_mib: int = 16
     vmx: vmx.Controls = vmx.FIRST_GENERATION
+    # (physical address, bytes) written into RAM before the first instruction:
+    # a lesson's parameters for this student (docs/lesson-format.md)
+    preload: tuple[tuple[int, bytes], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ def build(image: bytes, settings: Settings) -> Machine:
     supervisor = registry.create(settings.technique, options)
     machine = Machine(image, ram_size=settings.ram_mib * MiB, log=EventLog(profile.cycles()),
                       cpu_model=technique.cpu_model)
+    for address, data in settings.preload:
+        machine.memory.write_physical(address, data)
     machine.attach(supervisor)
     return machine
 
