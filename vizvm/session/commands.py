@@ -15,6 +15,10 @@ class Open:
     techniques: tuple[str, ...]
     settings: Settings = field(default_factory=Settings)
     port: str | None = None  # the paravirtual port, when not found by name
+    # the program's image itself (a lesson pack's, maybe inside a .zip): `program` is
+    # then only its name, and nothing is read from disk; `port_image` likewise, named `port`
+    image: bytes | None = None
+    port_image: bytes | None = None
 
 
 @dataclass(frozen=True)

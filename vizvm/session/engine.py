@@ -138,9 +138,7 @@ class Engine:
     def _open(self, command: cmd.Open) -> None:
         self._running = False
         try:
-            program = programs.load(command.program)
-            port = (programs.paravirt_port(command.program, command.port)
-                    if "paravirt" in command.techniques else None)
+            program, port = _programs(command)
         except (programs.ProgramError, AsmError) as exc:
             self._message = str(exc)
             return
@@ -191,6 +189,18 @@ class Engine:
             if self._outbox is not None:
                 frame = merge(self._outbox, frame)
             self._outbox = frame
+
+
+def _programs(command: cmd.Open) -> tuple[programs.Program, programs.Program | None]:
+    """The program and its paravirtual port: given as images, or loaded by name or path."""
+    paravirt = "paravirt" in command.techniques
+    if command.image is not None:
+        port = None
+        if paravirt and command.port_image is not None:
+            port = programs.Program(command.port or f"{command.program}_pv", command.port_image)
+        return programs.Program(command.program, command.image), port
+    port = programs.paravirt_port(command.program, command.port) if paravirt else None
+    return programs.load(command.program), port
 
 
 def merge(old: Frame, new: Frame) -> Frame:
