@@ -1,0 +1,178 @@
+"""The runs a lesson's computed answers come from, made once and kept.
+
+A check's answer is a quantity of a real run of the step's program under a
+technique, with the student's parameters in guest memory (docs/lesson-format.md).
+Several checks read the same run, and grading reads it for every student
+with the same values, so runs are cached by lesson, step, technique and values.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from vizvm import guests
+from vizvm.lessons.model import Lesson, Step
+from vizvm.session import runner
+from vizvm.trace.events import Kind
+
+PARAVIRT = "paravirt"
+MONITOR_ENTRIES = (Kind.TRAP, Kind.CALLOUT, Kind.VM_EXIT, Kind.HYPERCALL)
+
+
+class RunError(ValueError):
+    """A step whose program cannot give an answer: it has no image, it ran out of
+    budget or failed. The message names the lesson, the step and the technique."""
+
+
+@dataclass(frozen=True)
+class Run:
+    summary: runner.Summary
+    ram: bytes  # the guest's RAM at the end, for memory.ADDRESS
+
+
+class Quantities(dict[str, object]):
+    """Every quantity of one run; `memory.ADDRESS` keys are read from the RAM on demand."""
+
+    def __init__(self, values: dict[str, object], ram: bytes = b"") -> None:
+        super().__init__(values)
+        self._ram = ram
+
+    def __missing__(self, key: str) -> object:
+        if not key.startswith("memory."):
+            raise KeyError(key)
+        address = _address(key.removeprefix("memory."))
+        if address < 0 or address + 4 > len(self._ram):
+            raise KeyError(key)
+        return struct.unpack_from("<I", self._ram, address)[0]
+
+
+def _address(text: str) -> int:
+    try:
+        return int(text.replace("_", ""), 0)
+    except ValueError:
+        return -1
+
+
+class StepRuns:
+    """Runs of lesson steps, each made at most once per (step, technique, values)."""
+
+    def __init__(self) -> None:
+        self._runs: dict[tuple, Run] = {}
+        self._hosts: dict[tuple, dict[str, object]] = {}
+        self._keep: list[Lesson] = []  # ids in the keys stay valid while they live
+
+    def run(self, lesson: Lesson, step: Step, technique: str, values: dict[str, int]) -> Run:
+        key = (id(lesson), step.id, technique, tuple(sorted(values.items())))
+        if key not in self._runs:
+            if not any(kept is lesson for kept in self._keep):
+                self._keep.append(lesson)
+            self._runs[key] = self._make(lesson, step, technique, values)
+        return self._runs[key]
+
+    def quantities(self, lesson: Lesson, step: Step, technique: str,
+                   values: dict[str, int]) -> dict[str, object]:
+        if step.host is not None:
+            return self._host(lesson, step, values)
+        run = self.run(lesson, step, technique, values)
+        out = summary_quantities(run.summary)
+        native = run if technique == "native" else self.run(lesson, step, "native", values)
+        cycles = native.summary.simulated_cycles
+        out["overhead"] = run.summary.simulated_cycles / cycles if cycles else None
+        return Quantities(out, run.ram)
+
+    def _make(self, lesson: Lesson, step: Step, technique: str, values: dict[str, int]) -> Run:
+        image = step_image(lesson, step, technique)
+        settings = runner.Settings(technique=technique, max_insns=step.max_insns,
+                                   preload=_preload(lesson, values))
+        summary, machine = runner.run(image, settings)
+        _judge(lesson, step, technique, summary)
+        return Run(summary, machine.ram())
+
+    def _host(self, lesson: Lesson, step: Step, values: dict[str, int]) -> dict[str, object]:
+        key = (id(lesson), step.id, tuple(sorted(values.items())))
+        if key not in self._hosts:
+            if not any(kept is lesson for kept in self._keep):
+                self._keep.append(lesson)
+            self._hosts[key] = _run_host(lesson, step, values)
+        return self._hosts[key]
+
+
+def summary_quantities(s: runner.Summary) -> dict[str, object]:
+    """The quantities of docs/lesson-format.md that one run's summary holds."""
+    out: dict[str, object] = {
+        "exit": s.exit,
+        "exit_code": s.exit_code,
+        "guest_instructions": s.guest_instructions,
+        "simulated_cycles": s.simulated_cycles,
+        "serial": s.serial,
+    }
+    for kind in Kind:
+        out[f"events.{kind}"] = s.events.get(str(kind), 0)
+    entries = sum(s.events.get(str(k), 0) for k in MONITOR_ENTRIES)
+    out["direct_percent"] = (100.0 * (1 - entries / s.guest_instructions)
+                             if s.guest_instructions else None)
+    for name, value in s.registers.items():
+        out[f"register.{name.lower()}"] = value
+    return out
+
+
+def step_image(lesson: Lesson, step: Step, technique: str) -> bytes:
+    """The image a step runs under `technique`: paravirt runs the program's port."""
+    where = f"lesson {lesson.id}, step {step.id}"
+    if step.program is None:
+        raise RunError(f"{where}: the step names no program to run")
+    return program_image(lesson, step.program, technique, where)
+
+
+def program_image(lesson: Lesson, name: str, technique: str, where: str) -> bytes:
+    program = lesson.programs.get(name)
+    if program is not None:
+        if technique != PARAVIRT:
+            return program.image
+        port = lesson.programs.get(program.port or "")
+        if port is None:
+            raise RunError(f"{where}: program {name!r} has no paravirtual port "
+                           "(give it `port = \"...\"`), so it cannot run under paravirt")
+        return port.image
+    if name not in guests.BUILTIN:
+        raise RunError(f"{where}: {name!r} is neither a program of the lesson nor a built-in "
+                       f"guest ({', '.join(guests.BUILTIN)})")
+    if technique == PARAVIRT:
+        if name not in guests.PARAVIRT_PORTS:
+            raise RunError(f"{where}: the built-in guest {name!r} has no paravirtual port, "
+                           "so it cannot run under paravirt")
+        name = guests.PARAVIRT_PORTS[name]
+    return guests.image(name)
+
+
+def _preload(lesson: Lesson, values: dict[str, int]) -> tuple[tuple[int, bytes], ...]:
+    if not lesson.params:
+        return ()
+    from vizvm.lessons import variants
+
+    return variants.preload(lesson.params, values)
+
+
+def _judge(lesson: Lesson, step: Step, technique: str, s: runner.Summary) -> None:
+    where = f"lesson {lesson.id}, step {step.id} ({step.where})"
+    if s.exit == "error":
+        raise RunError(f"{where}: the run under {technique} failed: {s.message}")
+    if s.exit == "budget" and not step.allow_budget:
+        raise RunError(f"{where}: the run under {technique} used its whole budget of "
+                       f"{step.max_insns:,} instructions without ending (raise max_insns, "
+                       "or set allow_budget = true if it is meant to run on)")
+
+
+def _run_host(lesson: Lesson, step: Step, values: dict[str, int]) -> dict[str, object]:
+    assert step.host is not None
+    where = f"lesson {lesson.id}, step {step.id}"
+    try:
+        from vizvm.session import host
+    except ImportError as exc:
+        raise RunError(f"{where}: this vizvm cannot run host steps yet ({exc})") from None
+    vms = [host.HostVm(vm.name, program_image(lesson, vm.program, vm.technique, where),
+                       vm.technique) for vm in step.host.vms]
+    result = host.run_host(step.host.scenario, vms, max_insns=step.host.max_insns,
+                           preload=_preload(lesson, values))
+    return dict(result.quantities())
