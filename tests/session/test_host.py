@@ -74,6 +74,7 @@ def test_the_monitors_overhead_is_measured_against_native() -> None:
     f = trapped.figures
     assert f["native_cycles"] == native.figures["simulated_cycles"]
     assert f["overhead"] == round(f["simulated_cycles"] / f["native_cycles"], 3) > 1.0
+    assert trapped.quantities()["vm.vm0-web.overhead"] == f["overhead_vm0-web"] > 1.0
     # the guests' work per slot does not depend on the technique
     assert trapped.series["load_sum"] == native.series["load_sum"]
 
@@ -131,6 +132,12 @@ def test_quantities_name_every_vm_value_and_figure() -> None:
         assert f"vm.attacker.events.{kind}" in q
     assert q["vm.victim.register.eax"] == result.vms["victim"].registers["eax"]
     assert q["host.cross_vm_bytes"] == 6
+    # the victim's check routine now starts with the attacker's mov eax, 1
+    assert q["vm.victim.memory.0x100010"] == 0x0001B8
+    assert q["vm.attacker.memory.0x100010"] != 0x0001B8
+    assert 0 < q["vm.victim.direct_percent"] < 100
+    with pytest.raises(KeyError):
+        q["vm.victim.memory.0x2000000"]
 
 
 def test_a_vm_that_runs_out_of_budget_is_stopped_there() -> None:

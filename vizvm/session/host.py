@@ -154,6 +154,7 @@ def _run(scenario_name: str, vms: Sequence[HostVm], max_insns: int,
         figures=dict(outcome.figures),
         series={k: tuple(v) for k, v in outcome.series.items()},
         log=tuple(outcome.log),
+        rams={g.name: g.machine.ram() for g in guests},
     )
 
 

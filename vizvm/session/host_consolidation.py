@@ -94,6 +94,9 @@ def with_overhead(result: HostResult, native: HostResult | None) -> HostResult:
     overhead = round(cycles / native_cycles, 3) if native_cycles else 0.0
     figures = dict(result.figures)
     figures |= {f"cycles_{name}": s.simulated_cycles for name, s in result.vms.items()}
+    for name, s in result.vms.items():
+        own = base.vms[name].simulated_cycles
+        figures[f"overhead_{name}"] = round(s.simulated_cycles / own, 3) if own else 0.0
     figures |= {
         "simulated_cycles": cycles,
         "native_cycles": native_cycles,

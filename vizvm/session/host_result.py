@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import struct
+from dataclasses import dataclass, field
 
 from vizvm.session.runner import Summary
 from vizvm.trace.events import Kind
 
 REGISTERS = ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags")
+MONITOR_ENTRIES = (Kind.TRAP, Kind.CALLOUT, Kind.VM_EXIT, Kind.HYPERCALL)
+
+
+class HostQuantities(dict[str, object]):
+    """A host run's quantities; `vm.NAME.memory.ADDRESS` is read from that VM's RAM on demand."""
+
+    def __init__(self, values: dict[str, object], rams: dict[str, bytes]) -> None:
+        super().__init__(values)
+        self._rams = rams
+
+    def __missing__(self, key: str) -> object:
+        name, _, address = key.removeprefix("vm.").partition(".memory.")
+        ram = self._rams.get(name) if key.startswith("vm.") and address else None
+        try:
+            at = int(address.replace("_", ""), 0) if ram is not None else -1
+        except ValueError:
+            at = -1
+        if ram is None or not 0 <= at <= len(ram) - 4:
+            raise KeyError(key)
+        return struct.unpack_from("<I", ram, at)[0]
 
 
 @dataclass(frozen=True)
@@ -17,6 +38,8 @@ class HostResult:
     figures: dict[str, int | float]
     series: dict[str, tuple[float, ...]]  # per slot, for plots
     log: tuple[str, ...]  # what the host and its devices did, in order
+    # each VM's RAM at the end, for vm.NAME.memory.ADDRESS
+    rams: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     def quantities(self) -> dict[str, object]:
         """Every quantity a lesson's check may `compute` from this run (lesson-format.md)."""
@@ -29,8 +52,14 @@ class HostResult:
             out[prefix + "simulated_cycles"] = summary.simulated_cycles
             for kind in Kind:
                 out[f"{prefix}events.{kind}"] = summary.events.get(str(kind), 0)
+            entries = sum(summary.events.get(str(k), 0) for k in MONITOR_ENTRIES)
+            executed = summary.guest_instructions
+            out[prefix + "direct_percent"] = (
+                100.0 * (1 - entries / executed) if executed else None)
+            if f"overhead_{name}" in self.figures:  # consolidation measures it per VM
+                out[prefix + "overhead"] = self.figures[f"overhead_{name}"]
             for register in REGISTERS:
                 out[f"{prefix}register.{register}"] = summary.registers[register]
         for figure, value in self.figures.items():
             out[f"host.{figure}"] = value
-        return out
+        return HostQuantities(out, self.rams)
