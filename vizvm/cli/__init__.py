@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 
 from vizvm import __version__
 from vizvm.asm.source import AsmError
+from vizvm.cli import install_tools, lessons
+from vizvm.lessons.errors import PackError
 from vizvm.machine.layout import DEFAULT_BUDGET
 from vizvm.machine.loader import LoadError
 from vizvm.machine.uc_internals import UnicornProbeError
@@ -27,7 +29,7 @@ from vizvm.session.program import ProgramError
 USAGE_ERROR = 2
 INTERNAL_ERROR = 70
 
-Command = Callable[[argparse.Namespace], tuple[dict, str]]
+Command = Callable[[argparse.Namespace], tuple]  # (doc, text) or (doc, text, exit status)
 
 
 def _budget(text: str) -> int:
@@ -107,13 +109,16 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--cpl", type=int, choices=(1, 2, 3), default=1,
                           help="the ring the deprivileged kernel really runs in (default 1)")
     _common(classify)
+    lessons.add_parsers(sub, _common)
+    install_tools.add_parsers(sub)
     return parser
 
 
 def _commands() -> dict[str, Command]:
     from vizvm.cli import classify, runs
 
-    return {"run": runs.run, "compare": runs.compare, "classify": classify.classify}
+    return {"run": runs.run, "compare": runs.compare, "classify": classify.classify,
+            "lesson": lessons.command}
 
 
 def _error(args: argparse.Namespace, kind: str, message: str, **where: object) -> int:
@@ -152,10 +157,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         from vizvm.cli.demo import demo
 
         return demo()
+    if args.command in install_tools.COMMANDS:
+        return install_tools.main(args)
     if args.command in (None, "window", "screenshots"):
         return _window(args)
     try:
-        doc, text = _commands()[args.command](args)
+        doc, text, *status = _commands()[args.command](args)
+    except PackError as exc:
+        problems = [{"file": p.where.file, "line": p.where.line, "message": p.message}
+                    for p in exc.problems]
+        return _error(args, "pack", f"the pack cannot be opened:\n{exc}", problems=problems)
+    except lessons.LessonUsageError as exc:
+        return _error(args, exc.kind, str(exc))
     except AsmError as exc:
         return _error(args, "assembly", str(exc), file=exc.filename, line=exc.line)
     except (ProgramError, LoadError) as exc:
@@ -177,4 +190,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
     except BrokenPipeError:  # `vizvm run ... | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
+    return status[0] if status else 0

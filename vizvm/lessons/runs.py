@@ -155,7 +155,7 @@ def _preload(lesson: Lesson, values: dict[str, int]) -> tuple[tuple[int, bytes],
 
 
 def _judge(lesson: Lesson, step: Step, technique: str, s: runner.Summary) -> None:
-    where = f"lesson {lesson.id}, step {step.id} ({step.where})"
+    where = f"lesson {lesson.id}, step {step.id}"
     if s.exit == "error":
         raise RunError(f"{where}: the run under {technique} failed: {s.message}")
     if s.exit == "budget" and not step.allow_budget:
