@@ -47,6 +47,7 @@ from vizvm.machine.devices.pic import MASTER_PORTS, SLAVE_PORTS, PicPair
 from vizvm.machine.devices.pit import PIT_PORTS, Pit
 from vizvm.machine.devices.serial import COM1_PORTS, Serial
 from vizvm.machine.exits import Exit, ExitKind
+from vizvm.machine.hooks import HookTable
 from vizvm.machine.io_privilege import io_permitted
 from vizvm.machine.layout import DEFAULT_RAM, PAGE, MiB
 from vizvm.machine.memory import GuestMemory, MachineError
@@ -72,6 +73,7 @@ class Machine:
             raise ValueError("RAM must be a whole number of pages between 1 MiB and 3 GiB")
         loader.check_image(image, ram_size)
         self.uc = Uc(UC_ARCH_X86, UC_MODE_32)
+        self.hooks = HookTable(self.uc)  # hooks as data, for snapshots (machine/state.py)
         if cpu_model is not None:  # a technique that needs a processor feature (AMD-V)
             self.uc.ctl_set_cpu_model(cpu_model)
         self.uc.mem_map(0, ram_size)

@@ -56,8 +56,54 @@ class GoTo:
 
 
 @dataclass(frozen=True)
+class StepBack:
+    """Every pane one guest instruction back (from the recording's nearest snapshot)."""
+
+
+@dataclass(frozen=True)
+class BackToEvent:
+    """Every pane back to the latest event before now in any pane (not I/O, not a
+    cache hit); the event's instruction is then the next to run."""
+
+
+@dataclass(frozen=True)
+class Seek:
+    """Pane `pane` to where `icount` guest instructions had begun, earlier or later
+    (a scrubber: PaneView.recorded is the range reached at once); the others follow
+    to the same tick."""
+
+    pane: int
+    icount: int
+
+
+@dataclass(frozen=True)
+class SaveSnapshot:
+    """Write pane `pane`'s machine as it is now to a snapshot file (.vizvm-snap)."""
+
+    pane: int
+    path: str
+
+
+@dataclass(frozen=True)
+class OpenSnapshot:
+    """Open a snapshot file: its program under its technique, at its instruction."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class Export:
+    """Write every pane's recorded events as Chrome/Perfetto trace JSON (`perfetto`)
+    and its counters over time as CSV (`csv`); either may be None."""
+
+    perfetto: str | None = None
+    csv: str | None = None
+
+
+@dataclass(frozen=True)
 class Quit:
     pass
 
 
-Command = Open | Step | Run | Pause | Reset | Breakpoints | GoTo | Quit
+Command = (Open | Step | Run | Pause | Reset | Breakpoints | GoTo | StepBack | BackToEvent
+           | Seek | SaveSnapshot | OpenSnapshot | Export | Quit)

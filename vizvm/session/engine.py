@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from vizvm.asm.lexicon import AsmError
 from vizvm.session import commands as cmd
+from vizvm.session import files
 from vizvm.session import program as programs
 from vizvm.session.lockstep import Lockstep
 from vizvm.session.pane import MAX_PENDING
@@ -27,7 +28,8 @@ SLICE_SECONDS = 0.025
 FIRST_STRETCH = 20_000
 STEP_MARK_BUDGET = 0.02  # seconds per pane of classifying before a step's frame goes out
 IDLE_MARK_BUDGET = 0.1  # ... and per pane in each idle frame after it
-INTERRUPTING = cmd.Pause | cmd.Quit | cmd.Open | cmd.Reset | cmd.GoTo
+INTERRUPTING = (cmd.Pause | cmd.Quit | cmd.Open | cmd.Reset | cmd.GoTo | cmd.Seek
+                | cmd.StepBack | cmd.BackToEvent | cmd.OpenSnapshot)
 
 
 class Engine:
@@ -115,6 +117,8 @@ class Engine:
         match command:
             case cmd.Open():
                 self._open(command)
+            case cmd.OpenSnapshot(path=path):
+                self._open_snapshot(path)
             case cmd.Pause():
                 self._running = False
             case cmd.Run(speed=speed):
@@ -134,6 +138,19 @@ class Engine:
             case cmd.GoTo(pane=pane, icount=icount):
                 self._running = False
                 session.go_to(pane, icount)
+            case cmd.Seek(pane=pane, icount=icount):
+                self._running = False
+                session.seek(pane, icount)
+            case cmd.StepBack():
+                self._running = False
+                session.step_back()
+            case cmd.BackToEvent():
+                self._running = False
+                session.back_to_event()
+            case cmd.SaveSnapshot(pane=pane, path=path):
+                self._message = files.save(session, pane, path)
+            case cmd.Export(perfetto=perfetto, csv=csv):
+                self._message = files.export(session, perfetto, csv)
 
     def _open(self, command: cmd.Open) -> None:
         self._running = False
@@ -144,6 +161,13 @@ class Engine:
             return
         self.session = Lockstep(program, command.techniques, command.settings, port)
         self._serial = 0
+
+    def _open_snapshot(self, path: str) -> None:
+        self._running = False
+        session, self._message = files.open_session(path)
+        if session is not None:
+            self.session = session
+            self._serial = 0
 
     def _run_slice(self) -> None:
         session = self.session

@@ -153,20 +153,40 @@ class Lockstep:
 
     def go_to(self, pane_index: int, icount: int) -> None:
         """Every pane to the moment the chosen pane was about to run instruction `icount`
-        (by running again from the start when that moment has passed: runs repeat exactly)."""
+        (an event's row: its instruction is the next to run)."""
+        self.seek(pane_index, max(0, icount - 1))
+        self.note = f"went to instruction {icount:,} of {self.panes[pane_index].title}"
+
+    # going back: each pane's recording (timetravel.py) ----------------------------------
+    def seek(self, pane_index: int, icount: int) -> None:
+        """The chosen pane to where `icount` instructions had begun, earlier or later
+        (the nearest snapshot, then forward); the others to the same tick."""
+        if not 0 <= pane_index < len(self.panes):
+            self.note = f"there is no pane {pane_index}"
+            return
         chosen = self.panes[pane_index]
-        want = max(0, icount - 1)
         if chosen.machine is None:
             return
-        if chosen.machine.icount > want:
-            self.reset()
-        machine = chosen.machine
-        assert machine is not None
-        while chosen.live and machine.icount < want and not self.stop.is_set():
-            chosen.advance_to(machine.ticks + (want - machine.icount))
-            if chosen.at_breakpoint() and machine.icount < want:
-                chosen.step()
+        chosen.seek(icount)
         for pane in self.panes:
-            if pane is not chosen and pane.ticks < chosen.ticks:
-                pane.advance_to(chosen.ticks)
-        self.note = f"went to instruction {icount:,} of {chosen.title}"
+            if pane is not chosen:
+                pane.seek_ticks(chosen.ticks)
+        self.note = f"at instruction {chosen.machine.icount:,} of {chosen.title}"
+
+    def step_back(self) -> None:
+        """One guest instruction back in every pane."""
+        for pane in self.panes:
+            pane.step_back()
+        self.note = ""
+
+    def back_to_event(self) -> None:
+        """Every pane back to the latest event before now in any pane (not I/O, not a
+        cache hit): the event's instruction is the next to run."""
+        found = [(pane.previous_event(), i) for i, pane in enumerate(self.panes)]
+        found = [(icount, i) for icount, i in found if icount is not None]
+        if not found:
+            self.note = "no earlier event in the recording"
+            return
+        icount, index = max(found)
+        self.seek(index, max(0, icount - 1))
+        self.note = f"back to the event at instruction {icount:,} of {self.panes[index].title}"

@@ -8,6 +8,7 @@ instructions that ran without the monitor seeing them.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
@@ -24,6 +25,7 @@ from vizvm.monitors.hardware_assist import HardwareAssist
 from vizvm.session import listing, runner, unseen
 from vizvm.session.program import Program
 from vizvm.session.timeline import Timeline
+from vizvm.session.timetravel import Recording
 from vizvm.session.views import EventRow, PaneView, Place
 from vizvm.trace.events import Event, Kind
 
@@ -43,6 +45,7 @@ class Pane:
         self.title = registry.technique(technique).title
         self.breakpoints: frozenset[int] = frozenset()
         self.machine: Machine | None = None
+        self.recording: Recording | None = None  # every run is recorded (timetravel.py)
         self.error = ""
         self.generation = -1  # machines built so far, less one
         self.build()
@@ -71,6 +74,7 @@ class Pane:
         self.machine.log.listeners.append(self._on_event)
         self.path.append(self.place())
         self.timeline.sample(0, 0)
+        self.recording = Recording(self.machine, extras=(self.timeline,))
 
     @property
     def live(self) -> bool:
@@ -180,6 +184,7 @@ class Pane:
         self.step_kinds = []
         self._guarded(lambda: machine.advance(machine.ticks + 1))
         self._after_stretch()
+        self._note_recording(0.0)
         if (watch and not self._step_monitor_events and not machine.halted
                 and self.pc() == insn.address + insn.size):
             self._note_unseen(insn, ring, guest_ring, before, popped)
@@ -213,8 +218,59 @@ class Pane:
         machine = self.machine
         assert machine is not None
         self.step_kinds = []
+        started = time.perf_counter()
         self._guarded(lambda: machine.advance(ticks))
         self._after_stretch()
+        self._note_recording(time.perf_counter() - started)
+
+    # going back (the recording: snapshots, then forward to the exact instruction) ------
+    def seek(self, icount: int) -> None:
+        """To the moment `icount` guest instructions had begun (earlier or later):
+        the nearest snapshot, then forward. The pane's rows restart (a new generation)
+        with the recorded events before that moment."""
+        if self.recording is not None:
+            recording = self.recording
+            self._rewound(lambda: recording.go_to(icount))
+
+    def seek_ticks(self, ticks: int) -> None:
+        """To `ticks` on the machine's clock: where another pane in lockstep stands."""
+        if self.recording is not None:
+            recording = self.recording
+            self._rewound(lambda: recording.go_to_ticks(ticks))
+
+    def step_back(self) -> None:
+        """One guest instruction back."""
+        if self.machine is not None:
+            self.seek(max(0, self.machine.icount - 1))
+
+    def previous_event(self) -> int | None:
+        """The count of the latest event (not I/O, not a cache hit) before now."""
+        return None if self.recording is None else self.recording.previous_event()
+
+    @property
+    def recorded(self) -> tuple[int, int]:
+        """The instruction counts the recording covers: a scrubber's range."""
+        if self.recording is None:
+            return (0, 0)
+        return (self.recording.first, self.recording.last)
+
+    def _rewound(self, action: Callable[[], object]) -> None:
+        assert self.machine is not None and self.recording is not None
+        self.generation += 1
+        self.step_kinds = []
+        self._guarded(action)
+        self.pending.clear()
+        self.dropped = 0
+        for event in self.recording.events_before(MAX_PENDING):
+            self.pending.append(EventRow(event.icount, str(event.kind), event.detail,
+                                         event.address, event.disasm, event.cycles))
+        self.path = [self.place()]
+        self._last_registers = {}
+        self._after_stretch()
+
+    def _note_recording(self, busy: float) -> None:
+        if self.recording is not None and self.machine is not None:
+            self._guarded(lambda: self.recording.note(busy))  # type: ignore[union-attr]
 
     def set_breakpoints(self, addresses: frozenset[int]) -> None:
         self.breakpoints = addresses
@@ -277,7 +333,7 @@ class Pane:
             translation=listing.translation(machine, pc),
             serial=serial, counters=dict(machine.log.counts), events=events, dropped=dropped,
             path=path, occupants=self.occupants(), series=self.timeline.series(),
-            generation=self.generation,
+            generation=self.generation, recorded=self.recorded,
         )
 
 

@@ -99,6 +99,9 @@ class PaneView:
     occupants: tuple[tuple[str, Place], ...]  # who runs where
     series: Series | None = None
     generation: int = 0  # how many times the machine was rebuilt (reset, or going back)
+    # first..last guest instruction count the recording covers: what a scrubber can
+    # reach at once (Seek past `last` runs forward); the position is `icount`
+    recorded: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True)
