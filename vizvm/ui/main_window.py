@@ -26,7 +26,10 @@ from vizvm import guests
 from vizvm.monitors import registry
 from vizvm.session import commands as cmd
 from vizvm.session.engine_process import EngineProcess
+from vizvm.session.runner import Settings
 from vizvm.session.views import Frame
+from vizvm.ui.lesson_panel import LessonPanel
+from vizvm.ui.lesson_programs import OpenRequest
 from vizvm.ui.pane_widget import PaneWidget
 from vizvm.ui.plots import PlotsPanel
 from vizvm.ui.theme import BASE_POINT_SIZE, DEFAULT_THEME, PRESENTATION_SCALE, THEMES, Theme
@@ -73,6 +76,10 @@ class MainWindow(QMainWindow):
         self.speed.setCurrentIndex(int(self.settings.value("speed", 4)))
         self.speed.setToolTip("How fast Run goes: from one step a second to full speed")
         self.speed.currentIndexChanged.connect(self._speed_changed)
+        self.open_args: dict[str, object] = {}  # a lesson step's image and settings
+        self.lessons = LessonPanel(self.settings)  # a dock, hidden until asked for
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.lessons)
+        self.lessons.open_program.connect(self.open_lesson_step)
         self._build_actions()
         self.apply_style()
         self._restore_layout()
@@ -107,6 +114,11 @@ class MainWindow(QMainWindow):
             action = demos.addAction(f"{name}: {about[:60]}")
             action.setToolTip(about)
             action.triggered.connect(lambda _=False, n=name: self.open(n))
+        file.addSeparator()
+        self._action(file, "Open &lesson pack…", None, self.lessons.choose_pack,
+                     "Open a lesson pack: its folder's pack.toml, or a .zip")
+        self._action(file, "&Export submission…", None, self.lessons.export_submission,
+                     "Write your answers in this pack to a file for your instructor")
         file.addSeparator()
         self._action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close, "Quit vizvm")
 
@@ -157,6 +169,11 @@ class MainWindow(QMainWindow):
         self.plots_action.setCheckable(True)
         self.plots_action.setChecked(self.settings.value("plots", "true") == "true")
         self.plots.setVisible(self.plots_action.isChecked())
+        lessons = self.lessons.toggleViewAction()
+        lessons.setText("&Lessons")
+        lessons.setShortcut(QKeySequence("Ctrl+L"))
+        lessons.setToolTip("Show or hide the lesson panel (Ctrl+L)")
+        view.addAction(lessons)
 
         tools = self.addToolBar("Controls")
         tools.setObjectName("controls")
@@ -169,10 +186,15 @@ class MainWindow(QMainWindow):
         tools.addAction(self.present_action)
 
     # commands ------------------------------------------------------------------------
-    def open(self, program: str, techniques: tuple[str, ...] | None = None) -> None:
-        """Open a program; the panes appear at once and fill in as the engine answers."""
+    def open(self, program: str, techniques: tuple[str, ...] | None = None, *,
+             image: bytes | None = None, settings: Settings | None = None,
+             port: str | None = None, port_image: bytes | None = None) -> None:
+        """Open a program; the panes appear at once and fill in as the engine answers.
+        With `image` (a lesson step's), exactly `techniques` open, and nothing is read."""
         chosen = techniques or tuple(t for t in registry.TECHNIQUES if t in self.chosen)
-        if "paravirt" not in chosen and program in guests.PARAVIRT_PORTS:
+        self.open_args = {} if image is None else {"image": image, "settings": settings,
+                                                   "port": port, "port_image": port_image}
+        if image is None and "paravirt" not in chosen and program in guests.PARAVIRT_PORTS:
             chosen = (*chosen, "paravirt")
         self.program, self.techniques = program, chosen
         self.running = False
@@ -181,12 +203,18 @@ class MainWindow(QMainWindow):
         # walks them all, and took 50 ms of the UI thread here while guests ran
         gc.collect()
         gc.freeze()
-        self.engine.submit(cmd.Open(program, chosen))
+        self.engine.submit(cmd.Open(program, chosen, settings or Settings(), port, image,
+                                    port_image))
         points = self.breakpoints.get(Path(program).name, set())
         if points:
             self.engine.submit(cmd.Breakpoints(Path(program).name, frozenset(points)))
         self.setWindowTitle(f"vizvm: {program}")
-        self.settings.setValue("program", program)
+        if image is None:
+            self.settings.setValue("program", program)
+
+    def open_lesson_step(self, request: OpenRequest) -> None:
+        self.open(request.program, request.techniques, image=request.image,
+                  settings=request.settings, port=request.port, port_image=request.port_image)
 
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -234,7 +262,8 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("techniques", ",".join(self.chosen))
         if self.program:
-            self.open(self.program, tuple(t for t in registry.TECHNIQUES if t in self.chosen))
+            self.open(self.program, tuple(t for t in registry.TECHNIQUES if t in self.chosen),
+                      **self.open_args)  # type: ignore[arg-type]
 
     # drawing ------------------------------------------------------------------------
     def _make_panes(self, techniques: tuple[str, ...]) -> None:
@@ -255,6 +284,7 @@ class MainWindow(QMainWindow):
         if frame is None:
             return
         self.last_frame = frame
+        self.lessons.frame(frame)
         self.running = frame.running
         self.run_action.setEnabled(not frame.running)
         self.pause_action.setEnabled(frame.running)
@@ -285,6 +315,7 @@ class MainWindow(QMainWindow):
             pane.set_style(theme, self.point_size, scale)
         self.plots.set_theme(theme)
         self.plots.set_scale(scale)
+        self.lessons.set_style(theme, self.point_size, scale)
 
     def set_theme(self, name: str) -> None:
         self.theme = THEMES[name]
@@ -320,6 +351,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("split", self.split.saveState())
         self.settings.sync()
         self.timer.stop()
+        self.lessons.close_work()
         self.engine.close()
         super().closeEvent(event)  # type: ignore[arg-type]
 

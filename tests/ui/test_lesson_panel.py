@@ -1,0 +1,318 @@
+"""The lesson panel in the window, offscreen: a small pack built in tmp_path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from vizvm.asm.assembler import assemble
+
+QtCore = pytest.importorskip("PySide6.QtCore")
+
+from PySide6.QtCore import QUrl  # noqa: E402
+from PySide6.QtGui import QImage, QTextDocument  # noqa: E402
+
+from vizvm.lessons import variants  # noqa: E402
+from vizvm.lessons.progress import Progress  # noqa: E402
+from vizvm.ui.lesson_checks import RIGHT, WRONG  # noqa: E402
+from vizvm.ui.lesson_view import StepText  # noqa: E402
+from vizvm.ui.main_window import MainWindow  # noqa: E402
+from vizvm.ui.theme import PRESENTATION_SCALE  # noqa: E402
+
+SHOTS = Path(os.environ.get("VIZVM_SHOTS", "/tmp/h5"))
+ADDER = "mov ebx, [0x500]\nadd ebx, 1\nmov al, 0\nout 0xf4, al\nhlt\n"
+PACK = """\
+format = 1
+id = "test-pack"
+title = "A test pack"
+version = "1.0.0"
+min_app_version = "0.1.0"
+authors = ["T. Tester <t@example.org>"]
+license = "CC-BY-4.0"
+lessons = ["basics"]
+"""
+LESSON = '''\
+id = "basics"
+title = "Counting rings and traps"
+question = "When does the monitor step in?"
+minutes = 10
+
+[[programs]]
+name = "adder"
+source = "adder.asm"
+image = "adder.bin"
+
+[[params]]
+name = "calls"
+kind = "int"
+min = 3
+max = 9
+
+[[steps]]
+id = "intro"
+kind = "read"
+title = "Rings"
+text = "intro.md"
+hints = ["Look at the ring diagram.", "Ring 0 is the most privileged."]
+
+[[steps.checks]]
+id = "rings"
+kind = "number"
+prompt = "How many rings has **x86**?"
+answer = 4
+points = 2
+hints = ["Count the circles."]
+
+[[steps]]
+id = "run"
+kind = "run"
+title = "Run the adder"
+body = "The adder adds one to your number, {calls}."
+program = "adder"
+techniques = ["native", "trap-emulate"]
+max_insns = 10000
+
+[[steps.checks]]
+id = "ebx"
+kind = "register"
+prompt = "What is EBX at the end?"
+register = "ebx"
+technique = "native"
+
+[[steps.checks]]
+id = "ran"
+kind = "events"
+prompt = "Run or step it under trap-and-emulate."
+event = "trap"
+op = ">="
+value = 0
+technique = "trap-emulate"
+
+[[steps]]
+id = "guess"
+kind = "predict"
+title = "Predict"
+body = "Before running **hello**: will `cli` trap?"
+program = "hello"
+techniques = ["native", "trap-emulate"]
+
+[[steps.checks]]
+id = "cli"
+kind = "trap"
+prompt = "Does `cli` trap under trap-and-emulate?"
+instruction = "cli"
+technique = "trap-emulate"
+'''
+INTRO = "# Rings\n\nx86 has **rings**. Your number is {calls}.\n\n![the rings](rings.png)\n"
+
+
+def write_pack(root: Path) -> Path:
+    lesson = root / "basics"
+    lesson.mkdir(parents=True)
+    (root / "pack.toml").write_text(PACK)
+    (lesson / "lesson.toml").write_text(LESSON)
+    (lesson / "intro.md").write_text(INTRO)
+    (lesson / "adder.asm").write_text(ADDER)
+    (lesson / "adder.bin").write_bytes(assemble(ADDER))
+    image = QImage(8, 8, QImage.Format.Format_RGB32)
+    image.fill(0x336699)
+    image.save(str(lesson / "rings.png"))
+    return root
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "data"
+    monkeypatch.setenv("VIZVM_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def pack_dir(tmp_path) -> Path:
+    return write_pack(tmp_path / "pack")
+
+
+def make_window(qtbot, settings) -> MainWindow:
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    window.resize(1600, 1000)
+    window.show()
+    return window
+
+
+@pytest.fixture
+def window(qtbot, settings, data):
+    window = make_window(qtbot, settings)
+    yield window
+    window.close()
+
+
+def start(window: MainWindow, pack_dir: Path, student: str = "Ada Lovelace"):
+    panel = window.lessons
+    panel.settings.setValue("lessons/student", student)
+    panel._show_student()
+    assert panel.open_pack(pack_dir) is not None
+    assert panel.isVisible()
+    return panel
+
+
+def check(qtbot, panel, check_id: str, answer: str) -> str:
+    card = panel.cards[check_id]
+    card.set_answer(answer)
+    card.check_button.click()
+    qtbot.waitUntil(lambda: "checking" not in card.feedback.text(), timeout=30000)
+    return card.feedback.text()
+
+
+def test_the_panel_is_a_hidden_dock_toggled_by_ctrl_l(window) -> None:
+    assert not window.lessons.isVisible()
+    action = window.lessons.toggleViewAction()
+    assert action.shortcut().toString() == "Ctrl+L"
+    action.trigger()
+    assert window.lessons.isVisible()
+
+
+def test_a_lesson_shows_its_question_variant_and_steps(window, pack_dir) -> None:
+    panel = start(window, pack_dir)
+    seed = variants.seed_for("Ada Lovelace", "test-pack", "basics")
+    calls = variants.draw(panel.lesson.params, seed)["calls"]
+    assert panel.title.text() == "Counting rings and traps"
+    assert "When does the monitor step in?" in panel.question.text()
+    assert panel.variant.text() == f"Your variant: calls = {calls} (seed {seed})"
+    assert [panel.steps.item(i).text() for i in range(3)] == [
+        "○ 1. Rings", "○ 2. Run the adder", "○ 3. Predict"]
+    assert f"Your number is {calls}." in panel.text.toPlainText()
+    assert panel.text.refused == []  # the pack's own image loaded
+
+
+def test_a_wrong_then_a_right_answer_and_a_hint_are_recorded(qtbot, window, pack_dir,
+                                                              data) -> None:
+    panel = start(window, pack_dir)
+    wrong = check(qtbot, panel, "rings", "3")
+    assert wrong.startswith(f"<b>{WRONG}")
+    assert panel.cards["rings"].feedback.property("verdict") == "wrong"
+    right = check(qtbot, panel, "rings", "0x4")
+    assert right.startswith(f"<b>{RIGHT} 2 of 2 points</b> · Right: the answer is 4")
+    assert panel.steps.item(0).text().startswith(RIGHT)
+    assert panel.lesson_bar.text() == "Lesson: 2 of 5 points"
+    panel.cards["rings"].hint_button.click()
+    assert "<b>Hint 1:</b> Count the circles." in panel.cards["rings"].hints.text()
+    assert not panel.cards["rings"].hint_button.isEnabled()  # one hint, shown
+    panel.hint_button.click()
+    assert "Look at the ring diagram." in panel.hint_text.text()
+    assert "most privileged" not in panel.hint_text.text()  # one at a time
+    progress = Progress(data / "progress.sqlite3")
+    latest = progress.latest_answers("Ada Lovelace", "test-pack", "basics")
+    assert (latest["rings"].answer, latest["rings"].correct) == ("0x4", True)
+    assert progress.hints_used("Ada Lovelace", "test-pack", "basics", "rings") == 1
+    progress.close()
+
+
+def test_answers_come_back_after_closing_and_reopening(qtbot, settings, data,
+                                                        pack_dir) -> None:
+    first = make_window(qtbot, settings)
+    panel = start(first, pack_dir)
+    check(qtbot, panel, "rings", "4")
+    panel.hint_button.click()
+    first.close()
+    second = make_window(qtbot, settings)
+    panel = second.lessons
+    assert panel.isVisible()  # the dock is part of the remembered layout
+    assert panel.lesson is not None and panel.lesson.id == "basics"  # the pack reopened
+    card = panel.cards["rings"]
+    assert card.edit.text() == "4"
+    assert card.feedback.text().startswith(f"<b>{RIGHT}")
+    assert "Look at the ring diagram." in panel.hint_text.text()
+    assert panel.lesson_bar.text() == "Lesson: 2 of 5 points"
+    second.close()
+
+
+def test_a_malformed_pack_shows_its_problems_and_the_app_goes_on(window, pack_dir,
+                                                                  tmp_path) -> None:
+    broken = write_pack(tmp_path / "broken")
+    (broken / "pack.toml").write_text(PACK.replace('version = "1.0.0"\n', "version = \n"))
+    panel = window.lessons
+    window.lessons.toggleViewAction().trigger()
+    assert panel.open_pack(broken) is None
+    assert panel.chooser.problems.isVisible()
+    assert "pack.toml:4" in panel.chooser.problems.toPlainText()
+    assert panel.open_pack(pack_dir) is not None  # and a good one still opens
+    assert not panel.chooser.problems.isVisible()
+
+
+def test_a_run_step_opens_its_program_under_its_techniques(qtbot, window, pack_dir) -> None:
+    panel = start(window, pack_dir)
+    panel.next.click()
+    assert panel.step.id == "run"
+    qtbot.waitUntil(lambda: window.last_frame is not None and len(window.last_frame.panes) == 2
+                    and window.poll() is None, timeout=20000)
+    assert [p.technique for p in window.panes] == ["native", "trap-emulate"]
+    assert window.panes[0].view.program == "adder"
+    gate = panel.cards["ran"]
+    assert not gate.check_button.isEnabled()  # not run yet
+    window.step("into")
+    window.step("into")
+    qtbot.waitUntil(lambda: (window.poll(), gate.ran and window.panes[0].view.icount == 2)[1],
+                    timeout=20000)
+    # the student's number is in guest memory: EBX holds it after two steps
+    calls = panel.values["calls"]
+    assert window.panes[0].view.registers["ebx"] == calls + 1
+    assert check(qtbot, panel, "ran", "ran").startswith(f"<b>{RIGHT}")
+    assert check(qtbot, panel, "ebx", str(calls + 1)).startswith(f"<b>{RIGHT}")
+
+
+def test_a_prediction_locks_and_only_then_opens_the_panes(qtbot, window, pack_dir) -> None:
+    panel = start(window, pack_dir)
+    panel.steps.setCurrentRow(2)
+    assert window.program == ""  # nothing opened before the prediction
+    assert "Predict first" in panel.note.text()
+    feedback = check(qtbot, panel, "cli", "yes")
+    assert feedback.startswith(f"<b>{RIGHT}")
+    card = panel.cards["cli"]
+    assert card.locked and not card.buttons[0].isEnabled()
+    assert window.program == "hello" and window.techniques == ("native", "trap-emulate")
+
+
+def test_presentation_mode_scales_the_panel(window, pack_dir) -> None:
+    panel = start(window, pack_dir)
+    before = panel.title.font().pointSizeF()
+    window.toggle_presentation()
+    assert panel.title.font().pointSizeF() == pytest.approx(before * PRESENTATION_SCALE)
+    window.toggle_presentation()
+
+
+@pytest.mark.parametrize(("address", "loads"), [
+    ("rings.png", True), ("../basics/rings.png", True), ("http://example.org/x.png", False),
+    ("file:///etc/passwd", False), ("../../outside.png", False), ("/etc/hosts", False)])
+def test_the_text_loads_images_only_from_the_pack(qtbot, address, loads) -> None:
+    text = StepText()
+    qtbot.addWidget(text)
+    image = QImage(2, 2, QImage.Format.Format_RGB32)
+    image.fill(0)
+    buffer = QtCore.QBuffer()
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    text.files = {"basics/rings.png": bytes(buffer.data())}
+    text.folder = "basics"
+    got = text.loadResource(QTextDocument.ResourceType.ImageResource.value, QUrl(address))
+    assert isinstance(got, QImage) is loads
+
+
+def test_screenshots_normal_and_presenting(qtbot, window, pack_dir) -> None:
+    """Pictures to look at (saved under /tmp, never in the repository)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    panel = start(window, pack_dir)
+    check(qtbot, panel, "rings", "3")
+    panel.hint_button.click()
+    panel.cards["rings"].hint_button.click()
+    assert window.grab().save(str(SHOTS / "window.png"))
+    assert panel.grab().save(str(SHOTS / "panel.png"))
+    window.toggle_presentation()
+    check(qtbot, panel, "rings", "4")
+    assert panel.grab().save(str(SHOTS / "panel-presenting.png"))
+    window.set_theme("high-contrast")
+    assert panel.grab().save(str(SHOTS / "panel-high-contrast.png"))
+    window.toggle_presentation()
+    window.set_theme("light")

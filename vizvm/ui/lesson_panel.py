@@ -1,0 +1,562 @@
+"""The lesson panel: a dock beside the panes that walks a student through a lesson.
+
+It shows the lesson's question, the student's variant, the steps with their
+marks, the current step's text and checks, and the points so far. Choosing a
+step opens its program in the window's panes under the step's techniques
+(through `open_program`); a `predict` step opens them only once its
+predictions are checked, and those then stay as given. Every checked answer
+and every hint is written to the progress database at once, so a crash loses
+nothing, and reopening a lesson puts the student's latest answers back.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from html import escape
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QFont, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vizvm.lessons import variants
+from vizvm.lessons.builtin import builtin_pack_dirs
+from vizvm.lessons.checks import CheckError, Verdict, evaluate
+from vizvm.lessons.markdown_check import render_html
+from vizvm.lessons.model import Lesson, Pack, Step
+from vizvm.lessons.runs import StepRuns
+from vizvm.session.views import Frame
+from vizvm.ui.lesson_checks import RIGHT, WRONG, CheckCard, hints_html
+from vizvm.ui.lesson_chooser import PackChooser
+from vizvm.ui.lesson_host import HostView, run_step_host
+from vizvm.ui.lesson_programs import OpenRequest, StepProgramError, step_request
+from vizvm.ui.lesson_record import Record
+from vizvm.ui.lesson_view import StepText, without_images
+from vizvm.ui.lesson_work import Worker
+from vizvm.ui.theme import DEFAULT_THEME, THEMES, Theme
+
+MARKS = {"done": RIGHT, "wrong": WRONG, "partly": "◐", "todo": "○", "read": "·"}
+
+
+class LessonPanel(QDockWidget):
+    open_program = Signal(object)  # an OpenRequest, for MainWindow.open
+
+    def __init__(self, settings: QSettings) -> None:
+        super().__init__("Lessons")
+        self.setObjectName("lessons")
+        self.setAllowedAreas(Qt.DockWidgetArea.RightDockWidgetArea
+                             | Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.settings = settings
+        self.record = Record()
+        self.runs = StepRuns()
+        self.worker = Worker(self)
+        self.worker.finished.connect(self._finished)
+        self.theme: Theme = THEMES[DEFAULT_THEME]
+        self.scale = 1.0
+        self.pack: Pack | None = None
+        self.lesson: Lesson | None = None
+        self.step_index = -1
+        self.values: dict[str, int] = {}
+        self.seed = 0
+        self.cards: dict[str, CheckCard] = {}
+        self.opened: OpenRequest | None = None  # what the panes show for the current step
+        self.ran: set[tuple[str, str, str]] = set()  # (pack, lesson, step) run in the panes
+        self.step_hints = 0
+        self.loaded = False
+        self._build()
+        self.hide()
+        self.visibilityChanged.connect(lambda shown: shown and self.load_packs())
+
+    # building ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.chooser = PackChooser()
+        self.chooser.lesson_chosen.connect(self.show_lesson)
+        self.student_label = QLabel("")
+        self.student_edit = QLineEdit()
+        self.student_edit.setPlaceholderText("your name, as your instructor knows it")
+        self.student_edit.returnPressed.connect(self._name_given)
+        self.student_button = QPushButton("")
+        self.student_button.clicked.connect(self._student_button)
+        self.title = QLabel("")
+        self.question = QLabel("")
+        self.variant = QLabel("")
+        for label in (self.title, self.question, self.variant):
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.lesson_bar, self.pack_bar = QProgressBar(), QProgressBar()
+        self.steps = QListWidget()
+        self.steps.setObjectName("lesson-steps")
+        self.steps.currentRowChanged.connect(self.show_step)
+        self.step_title = QLabel("")
+        self.step_title.setWordWrap(True)
+        self.text = StepText()
+        self.host = HostView()
+        self.host.setVisible(False)
+        self.note = QLabel("")  # what the step needs first, or what went wrong
+        self.note.setWordWrap(True)
+        self.note.setVisible(False)
+        self.hint_button = QPushButton("Hint")
+        self.hint_button.setShortcut(QKeySequence("Ctrl+H"))
+        self.hint_button.setToolTip("The step's next hint (Ctrl+H)")
+        self.hint_button.clicked.connect(self.next_step_hint)
+        self.hint_text = QLabel("")
+        self.hint_text.setTextFormat(Qt.TextFormat.RichText)
+        self.hint_text.setWordWrap(True)
+        self.hint_text.setVisible(False)
+        self.previous = QPushButton("◀ Previous")
+        self.previous.setShortcut(QKeySequence("Alt+Left"))
+        self.previous.setToolTip("The previous step (Alt+Left)")
+        self.previous.clicked.connect(lambda: self.go(-1))
+        self.next = QPushButton("Next ▶")
+        self.next.setShortcut(QKeySequence("Alt+Right"))
+        self.next.setToolTip("The next step (Alt+Right)")
+        self.next.clicked.connect(lambda: self.go(1))
+
+        self.cards_box = QWidget()
+        self.cards_layout = QVBoxLayout(self.cards_box)
+        self.cards_layout.setContentsMargins(0, 0, 0, 0)
+        work = QWidget()
+        work_layout = QVBoxLayout(work)
+        work_layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.note, self.host, self.cards_box):
+            work_layout.addWidget(widget)
+        hints = QHBoxLayout()
+        hints.addWidget(self.hint_button)
+        hints.addStretch(1)
+        work_layout.addLayout(hints)
+        work_layout.addWidget(self.hint_text)
+        work_layout.addStretch(1)
+        self.work = QScrollArea()
+        self.work.setWidgetResizable(True)
+        self.work.setWidget(work)
+        reading = QWidget()  # the step's title above its text
+        reading_layout = QVBoxLayout(reading)
+        reading_layout.setContentsMargins(0, 0, 0, 0)
+        reading_layout.addWidget(self.step_title)
+        reading_layout.addWidget(self.text, 1)
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        for widget in (self.steps, reading, self.work):
+            self.split.addWidget(widget)
+        self.split.setSizes([110, 260, 420])
+        state = self.settings.value("lessons/split")
+        if isinstance(state, QByteArray):
+            self.split.restoreState(state)
+        self.split.splitterMoved.connect(
+            lambda *_: self.settings.setValue("lessons/split", self.split.saveState()))
+
+        student = QHBoxLayout()
+        student.addWidget(self.student_label, 1)
+        student.addWidget(self.student_edit, 1)
+        student.addWidget(self.student_button)
+        bars = QHBoxLayout()
+        bars.addWidget(self.lesson_bar)
+        bars.addWidget(self.pack_bar)
+        navigation = QHBoxLayout()
+        navigation.addWidget(self.previous)
+        navigation.addStretch(1)
+        navigation.addWidget(self.next)
+        self.body = QWidget()  # what needs a name first
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.title, self.question, self.variant):
+            body.addWidget(widget)
+        body.addLayout(bars)
+        body.addWidget(self.split, 1)
+        body.addLayout(navigation)
+        root = QWidget()
+        layout = QVBoxLayout(root)
+        layout.addWidget(self.chooser)
+        layout.addLayout(student)
+        layout.addWidget(self.body, 1)
+        self.setWidget(root)
+        self._show_student()
+
+    # packs ------------------------------------------------------------------------------
+    def load_packs(self) -> None:
+        """The built-in packs and those opened before; once, when the panel first shows."""
+        if self.loaded:
+            return
+        self.loaded = True
+        window = self.parent()
+        if isinstance(window, QMainWindow) and not self.settings.contains("lessons/sized"):
+            # the first time: wide enough to read; later, as the student left it
+            self.settings.setValue("lessons/sized", True)
+            window.resizeDocks([self], [int(520 * self.scale)], Qt.Orientation.Horizontal)
+        opened = [Path(p) for p in _strings(self.settings.value("lessons/opened", []))]
+        for path in [*builtin_pack_dirs(), *opened]:
+            if path.exists():
+                self.chooser.open_pack(path, select=False)
+        last = str(self.settings.value("lessons/last", ""))
+        pack_id, _, lesson_id = last.partition("/")
+        if not (last and self.chooser.select(pack_id, lesson_id)) and self.chooser.packs:
+            self.chooser.pack_box.setCurrentIndex(0)
+            self.chooser._pack_changed(0)
+
+    def open_pack(self, path: Path) -> Pack | None:
+        """Open a pack folder (or its pack.toml) or .zip, and show its first lesson."""
+        self.show()
+        self.load_packs()
+        if path.name == "pack.toml":
+            path = path.parent
+        pack = self.chooser.open_pack(path)
+        if pack is not None:
+            opened = _strings(self.settings.value("lessons/opened", []))
+            if str(path) not in opened:
+                self.settings.setValue("lessons/opened", [*opened, str(path)])
+        return pack
+
+    def choose_pack(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a lesson pack", "", "Lesson packs (pack.toml *.zip);;All files (*)")
+        if path:
+            self.open_pack(Path(path))
+
+    def export_submission(self) -> None:
+        if self.pack is None or not self.student:
+            self._say(f"{WRONG} Open a lesson and give your name first: there is nothing to "
+                      "export yet.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export your submission",
+                                              f"{self.pack.id}-{self.student}.zip",
+                                              "Submissions (*.zip)")
+        if path:
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> Path | None:
+        assert self.pack is not None
+        try:
+            written = self.record.export(self.student, self.pack, path)
+        except (OSError, ValueError) as exc:
+            self._say(f"{WRONG} The submission could not be written: {exc}")
+            return None
+        self._say(f"{RIGHT} Your submission is in {written}.")
+        return written
+
+    # the student ------------------------------------------------------------------------
+    @property
+    def student(self) -> str:
+        return str(self.settings.value("lessons/student", "")).strip()
+
+    def set_student(self, name: str) -> None:
+        self.settings.setValue("lessons/student", name.strip())
+        self._show_student()
+        if self.pack is not None and self.lesson is not None:
+            self.show_lesson(self.pack, self.lesson.id)
+
+    def _show_student(self) -> None:
+        named = bool(self.student)
+        self.student_label.setText(f"Student: <b>{escape(self.student)}</b>" if named else
+                                   "Your name (it picks your variant and keeps your progress):")
+        self.student_edit.setVisible(not named)
+        self.student_button.setText("Change name…" if named else "OK")
+        self.body.setEnabled(named)
+
+    def _student_button(self) -> None:
+        if self.student_edit.isVisible():
+            self._name_given()
+        else:
+            self.student_edit.setText(self.student)
+            self.student_edit.setVisible(True)
+            self.student_button.setText("OK")
+            self.student_edit.setFocus()
+
+    def _name_given(self) -> None:
+        if self.student_edit.text().strip():
+            self.set_student(self.student_edit.text())
+
+    # a lesson ---------------------------------------------------------------------------
+    def show_lesson(self, pack: Pack, lesson_id: str) -> None:
+        self.pack, self.lesson = pack, pack.lesson(lesson_id)
+        lesson = self.lesson
+        self.settings.setValue("lessons/last", f"{pack.id}/{lesson.id}")
+        self.seed = variants.seed_for(self.student, pack.id, lesson.id)
+        self.values = variants.draw(lesson.params, self.seed)
+        self.title.setText(lesson.title)
+        self.question.setText(f"<i>{escape(lesson.question)}</i>")
+        shown = ", ".join(f"{name} = {value}" for name, value in self.values.items())
+        self.variant.setText(f"Your variant: {shown} (seed {self.seed})" if shown else "")
+        self.variant.setVisible(bool(shown))
+        self.record.load(self.student, pack, lesson)
+        self.steps.blockSignals(True)
+        self.steps.clear()
+        for step in lesson.steps:
+            self.steps.addItem(step.title)
+        self.steps.blockSignals(False)
+        self._marks()
+        remembered = int(self.settings.value(f"lessons/step/{pack.id}/{lesson.id}", 0))
+        self.step_index = -1
+        self.steps.setCurrentRow(min(max(remembered, 0), len(lesson.steps) - 1))
+
+    @property
+    def step(self) -> Step | None:
+        if self.lesson is None or not 0 <= self.step_index < len(self.lesson.steps):
+            return None
+        return self.lesson.steps[self.step_index]
+
+    def go(self, delta: int) -> None:
+        if self.lesson is not None:
+            row = self.step_index + delta
+            if 0 <= row < len(self.lesson.steps):
+                self.steps.setCurrentRow(row)
+
+    def show_step(self, index: int) -> None:
+        if self.lesson is None or self.pack is None or not 0 <= index < len(self.lesson.steps):
+            return
+        self.step_index = index
+        step = self.lesson.steps[index]
+        self.settings.setValue(f"lessons/step/{self.pack.id}/{self.lesson.id}", index)
+        self.step_title.setText(f"Step {index + 1} of {len(self.lesson.steps)}: {step.title}")
+        self._show_text(step)
+        self._show_cards(step)
+        self.record.step_opened(self.lesson, step)
+        self._marks()
+        self.step_hints = self.record.hints_seen(self.lesson, _step_hint_id(step))
+        self._show_step_hints(step)
+        self.previous.setEnabled(index > 0)
+        self.next.setEnabled(index < len(self.lesson.steps) - 1)
+        self.note.setVisible(False)
+        self.host.setVisible(step.host is not None)
+        self.opened = None
+        if step.host is not None:
+            self._run_host(step)
+        elif step.kind == "predict" and not self._predicted(step):
+            self._say("Predict first: check your answers, and the program opens in the panes "
+                      "to see whether you were right.")
+        else:
+            self._open(step)
+
+    def _show_text(self, step: Step) -> None:
+        assert self.pack is not None
+        folder = posixpath.dirname(step.markdown_where.file)
+        self.text.show_markdown(self._html(step.markdown), self.pack.files, folder)
+
+    def _show_cards(self, step: Step) -> None:
+        for card in self.cards.values():
+            card.setParent(None)
+            card.deleteLater()
+        self.cards = {}
+        assert self.lesson is not None and self.pack is not None
+        ran = (self.pack.id, self.lesson.id, step.id) in self.ran
+        for check in step.checks:
+            choices = [self._html(c.text) for c in check.choices]
+            card = CheckCard(check, without_images(self._html(check.prompt)), choices,
+                             [variants.substitute(h, self.values) for h in check.hints])
+            card.submitted.connect(self.submit)
+            card.hint_asked.connect(self.next_check_hint)
+            attempt = self.record.answers.get(check.id)
+            if attempt is not None:
+                card.set_answer(attempt.answer)
+                card.show_verdict(attempt.correct, attempt.points, "(checked earlier)")
+            if check.kind == "events" and check.technique:
+                card.set_ran(ran or (attempt is not None and attempt.answer == "ran"))
+            card.show_hint(self.record.hints_seen(self.lesson, check.id))
+            card.lock(step.kind == "predict" and attempt is not None)
+            card.set_style(self.theme, self.scale)
+            self.cards_layout.addWidget(card)
+            self.cards[check.id] = card
+
+    def _html(self, markdown: str) -> str:
+        return render_html(variants.substitute(markdown, self.values))
+
+    def _predicted(self, step: Step) -> bool:
+        return all(c.id in self.record.answers for c in step.checks)
+
+    def _open(self, step: Step) -> None:
+        assert self.lesson is not None
+        try:
+            request = step_request(self.lesson, step, self.values)
+        except StepProgramError as exc:
+            self._say(f"{WRONG} {exc}")
+            return
+        if request is not None:
+            self.opened = request
+            self.open_program.emit(request)
+
+    def _say(self, text: str) -> None:
+        self.note.setText(text)
+        self.note.setVisible(True)
+
+    # checking ---------------------------------------------------------------------------
+    def submit(self, check_id: str, answer: str) -> None:
+        """Judge an answer off the UI thread: a computed answer runs the guest."""
+        step, lesson, pack = self.step, self.lesson, self.pack
+        if step is None or lesson is None or pack is None:
+            return
+        _, check = lesson.check(check_id)
+        card = self.cards.get(check_id)
+        if card is not None:
+            card.set_checking()
+        values, runs = dict(self.values), self.runs
+        key = ("check", pack, lesson, step, check_id, answer, self.student, self.seed)
+        self.worker.submit(key, lambda: evaluate(lesson, step, check, answer, values, runs))
+
+    def _finished(self, key: tuple, result: object) -> None:
+        if key[0] == "host":
+            self._host_finished(key, result)
+            return
+        _, pack, lesson, step, check_id, answer, student, seed = key
+        current = self.lesson is lesson and self.step is step
+        card = self.cards.get(check_id) if current else None
+        if isinstance(result, Verdict):
+            self.record.answer(student, pack, lesson, check_id, answer, result, seed)
+            if card is not None:
+                card.show_verdict(result.correct, result.points, escape(result.feedback))
+                card.lock(step.kind == "predict")
+            self._marks()
+            if current and step.kind == "predict" and self._predicted(step):
+                self._say("Your predictions are in: now run the program in the panes.")
+                self._open(step)
+        elif card is not None:
+            why = ("this check cannot be judged (the lesson's fault, not yours)"
+                   if isinstance(result, CheckError) else "checking failed")
+            card.show_message(f"⚠ <b>{why}:</b> {escape(str(result))}", False)
+            card.lock(False)
+
+    def frame(self, frame: Frame) -> None:
+        """A frame the window drew: a run or step of this step's program counts as run."""
+        request, step = self.opened, self.step
+        if request is None or step is None or not frame.panes or self.lesson is None:
+            return
+        panes = frame.panes
+        if (tuple(p.technique for p in panes) != request.techniques
+                or panes[0].program not in (request.program, request.port)
+                or not any(p.icount > 0 for p in panes)):
+            return
+        assert self.pack is not None
+        self.ran.add((self.pack.id, self.lesson.id, step.id))
+        for card in self.cards.values():
+            if card.check.kind == "events" and card.check.technique and not card.ran:
+                card.set_ran(True)
+
+    # hints ------------------------------------------------------------------------------
+    def next_step_hint(self) -> None:
+        step = self.step
+        if step is None or self.lesson is None or self.step_hints >= len(step.hints):
+            return
+        self.step_hints += 1
+        self.record.hint(self.lesson, _step_hint_id(step))
+        self._show_step_hints(step)
+
+    def _show_step_hints(self, step: Step) -> None:
+        shown = step.hints[:self.step_hints]
+        self.hint_text.setText(hints_html([variants.substitute(h, self.values) for h in shown]))
+        self.hint_text.setVisible(bool(shown))
+        self.hint_button.setVisible(bool(step.hints))
+        self.hint_button.setEnabled(self.step_hints < len(step.hints))
+        left = len(step.hints) - self.step_hints
+        self.hint_button.setText(f"Hint ({left} left)" if left else "No more hints")
+
+    def next_check_hint(self, check_id: str) -> None:
+        card = self.cards.get(check_id)
+        if card is None or self.lesson is None or card.hints_shown >= len(card.check.hints):
+            return
+        self.record.hint(self.lesson, check_id)
+        card.show_hint(card.hints_shown + 1)
+
+    # hosts ------------------------------------------------------------------------------
+    def _run_host(self, step: Step) -> None:
+        assert self.lesson is not None
+        self.host.show_running(step)
+        lesson, values = self.lesson, dict(self.values)
+        self.worker.submit(("host", lesson, step), lambda: run_step_host(lesson, step, values))
+
+    def _host_finished(self, key: tuple, result: object) -> None:
+        _, lesson, step = key
+        if self.lesson is not lesson or self.step is not step:
+            return
+        if isinstance(result, Exception):
+            self.host.show_error(str(result))
+        else:
+            self.host.show_result(result)
+
+    # progress ---------------------------------------------------------------------------
+    def _marks(self) -> None:
+        lesson, pack = self.lesson, self.pack
+        if lesson is None or pack is None:
+            return
+        for row, step in enumerate(lesson.steps):
+            item = self.steps.item(row)
+            if item is not None:
+                mark = MARKS[self.record.step_state(step)]
+                item.setText(f"{mark} {row + 1}. {step.title}")
+                item.setToolTip({"done": "done: every check right", "wrong": "some answers "
+                                 "are not right yet", "partly": "some checks answered",
+                                 "todo": "not answered yet", "read": "a step to read"}[
+                                     self.record.step_state(step)])
+        points, possible = self.record.lesson_score(lesson)
+        _bar(self.lesson_bar, "Lesson", points, possible)
+        points, possible = self.record.pack_score(self.student, pack)
+        _bar(self.pack_bar, "Pack", points, possible)
+
+    # looks ------------------------------------------------------------------------------
+    def set_style(self, theme: Theme, point_size: float, scale: float) -> None:
+        """Follow the window: its theme's colours, presentation mode's sizes."""
+        self.theme, self.scale = theme, scale
+        font = QFont()
+        font.setPointSizeF(point_size)
+        self.setFont(font)
+        self.widget().setFont(font)
+        self.text.setFont(font)
+        self.text.document().setDefaultFont(font)
+        self.text.document().setDefaultStyleSheet(
+            f"code, pre {{ font-family: monospace; background: {theme.background}; }}"
+            f" a {{ color: {theme.accent}; }}")
+        title = QFont(font)
+        title.setPointSizeF(point_size * 1.35)
+        title.setBold(True)
+        self.title.setFont(title)
+        bold = QFont(font)
+        bold.setBold(True)
+        self.step_title.setFont(bold)
+        self.variant.setStyleSheet(f"color: {theme.foreground}; background: {theme.surface};"
+                                   f" border: 1px solid {theme.grid}; padding: {int(3 * scale)}px;")
+        self.question.setStyleSheet(f"color: {theme.foreground};")
+        self.note.setStyleSheet(f"color: {theme.foreground}; border: 0px;"
+                                f" border-left: {int(6 * scale)}px solid {theme.accent};"
+                                f" padding-left: {int(6 * scale)}px;")
+        self.hint_text.setStyleSheet(f"color: {theme.foreground}; background: {theme.surface};"
+                                     f" padding: {int(4 * scale)}px;")
+        for bar in (self.lesson_bar, self.pack_bar):
+            bar.setMinimumHeight(int(bar.fontMetrics().height() * 1.4))
+        for card in self.cards.values():
+            card.set_style(theme, scale)
+        self.host.set_style(theme, point_size, scale)
+        step = self.step
+        if step is not None:
+            self._show_text(step)  # the style sheet applies to HTML set after it
+
+    def close_work(self) -> None:
+        """Let a running check end before the window goes (its result is recorded)."""
+        self.worker.wait()
+
+
+def _bar(bar: QProgressBar, what: str, points: int, possible: int) -> None:
+    bar.setRange(0, max(possible, 1))
+    bar.setValue(min(points, max(possible, 1)))
+    bar.setFormat(f"{what}: {points} of {possible} points")
+    bar.setTextVisible(True)
+
+
+def _step_hint_id(step: Step) -> str:
+    return f"step:{step.id}"  # step hints share the hints table with checks' hints
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value else []
+    return [str(v) for v in value] if isinstance(value, list | tuple) else []
+
