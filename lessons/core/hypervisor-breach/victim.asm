@@ -1,7 +1,8 @@
 # victim.asm: a VM that guards a secret with a password check.
 #
-# Every ROUND_DELAY instructions, someone tries the wrong password; the VM
-# prints whether access was granted. Its check routine sits at a fixed
+# Every ROUND_DELAY loop iterations, someone tries the wrong password; the VM
+# prints whether access was granted. The attempts: the lesson's parameter at
+# 0x500 (4 when none is given). Its check routine sits at a fixed
 # place, guest-physical 0x00100010, and its secret at 0x00100040, as a
 # kernel's code and data sit at places anyone with the same image knows.
 # The exit code is the number of attempts that were granted: 0 for an
@@ -9,7 +10,7 @@
 
 .equ COM1, 0x3f8
 .equ DEBUG_EXIT, 0xf4
-.equ ROUNDS, 4
+.equ DEFAULT_ROUNDS, 4
 .equ ROUND_DELAY, 2000              # loop iterations between attempts (2 instructions each)
 
 start:
@@ -43,7 +44,10 @@ main:
     lea esi, [hello_msg]
     call puts
     xor ebx, ebx                    # attempts granted
-    mov ebp, ROUNDS
+    mov ebp, [0x500]                # attempts to make
+    test ebp, ebp
+    jnz round
+    mov ebp, DEFAULT_ROUNDS
 round:
     mov ecx, ROUND_DELAY
 delay:
