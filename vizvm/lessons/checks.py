@@ -96,9 +96,9 @@ def _quantity(q: _Ask, technique: str, name: str) -> object:
 # trap ---------------------------------------------------------------------------------
 def _trap(q: _Ask, answer: str) -> Verdict:
     check = q.check
-    given = _yes_no(answer)
     technique, instruction = _trap_question(check)
-    found = traps(instruction, technique)
+    found = traps(instruction, technique)  # first: a broken question is the lesson's error
+    given = _yes_no(answer)
     fact = (f"under {technique} it {'traps' if found.trapped else 'does not trap'} "
             f"({found.evidence})")
     return _verdict(check, given == found.trapped, "yes" if found.trapped else "no", fact,
@@ -128,8 +128,10 @@ def _choice(q: _Ask, answer: str) -> Verdict:
     expected = ",".join(str(i) for i in sorted(right))
     if chosen == right:
         return Verdict(True, check.points, ("Right." + (f" {said}" if said else "")), expected)
-    hint = said or ("not every right choice is chosen" if chosen < right
-                    else "that is not the right choice")
+    mistaken = " ".join(_sub(check.choices[i].feedback, values) for i in sorted(chosen - right)
+                        if check.choices[i].feedback)
+    hint = mistaken or ("not every right choice is chosen" if chosen < right
+                        else "that is not the right choice")
     return Verdict(False, 0, f"Not quite: {hint}", expected)
 
 
