@@ -48,10 +48,11 @@ def add_parsers(sub: argparse._SubParsersAction, common: Callable[[argparse.Argu
     listing.add_argument("--pack", metavar="PATH", help="a pack folder or .zip to list too")
     new = verbs.add_parser("new", help="start a lesson pack from a template")
     new.add_argument("name")
-    new.add_argument("--dir", metavar="DIR", default=".", help="where to create it")
+    new.add_argument("--dir", dest="directory", metavar="DIR", default=".",
+                     help="where to create it")
     pack = verbs.add_parser("pack", help="pack a folder into a .zip to hand to a class")
     pack.add_argument("path")
-    pack.add_argument("-o", "--output", dest="out", metavar="OUT", help="the .zip to write")
+    pack.add_argument("-o", "--output", metavar="OUT", help="the .zip to write")
     check = verbs.add_parser("check", help="validate a pack: schema, images, runs and answers")
     check.add_argument("path")
     check.add_argument("--seeds", type=_positive, default=3, metavar="N",
@@ -72,7 +73,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: Callable[[argparse.Argu
     export = verbs.add_parser("export", help="write a student's submission bundle")
     export.add_argument("--student", required=True, metavar="NAME")
     export.add_argument("--pack", required=True, metavar="P", help="a pack path or built-in id")
-    export.add_argument("-o", "--output", dest="out", metavar="FILE",
+    export.add_argument("-o", "--output", metavar="FILE",
                         help="the bundle to write (default: in the current folder)")
     for parser in (listing, new, pack, check, run, grade, export):
         common(parser)
@@ -176,14 +177,18 @@ def _grade(args: argparse.Namespace) -> tuple:
 
 def _export(args: argparse.Namespace) -> tuple:
     from vizvm.lessons.bundle import export_bundle
-    from vizvm.lessons.progress import Progress
+    from vizvm.lessons.progress import Progress, ProgressError
 
     pack = open_pack(args.pack)
-    with Progress() as progress:
+    try:
+        progress = Progress()
+    except ProgressError as exc:
+        raise LessonUsageError("progress", str(exc)) from None
+    with progress:
         if args.student not in progress.students():
             raise LessonUsageError("student", f"no progress recorded for {args.student!r} "
                                    f"(students here: {', '.join(progress.students()) or 'none'})")
-        out = Path(args.out) if args.out else Path(os.getcwd())
+        out = Path(args.output) if args.output else Path(os.getcwd())
         path = export_bundle(progress, args.student, pack, out)
         points, possible = progress.score(args.student, pack)
     doc = {"bundle": str(path), "student": args.student, "pack": pack.id,
