@@ -119,6 +119,7 @@ class LessonReader:
         self.folder = folder
         self.files = files
         self.param_names: set[str] = set()
+        self.program_names: set[str] = set()  # declared, even when their files are not
 
     def path_of(self, t: Table, key: str, value: str) -> str | None:
         """A file named by `key`, relative to the lesson folder, as a pack path."""
@@ -144,9 +145,11 @@ class LessonReader:
             t.error(key, f"{value!r} is not UTF-8 text")
             return None
 
-    def prose(self, text: str, where: Where) -> None:
-        """Markdown rules, and `{name}` placeholders that name a parameter."""
-        self.ctx.problems.extend(markdown_check.check(text, where, self.files, self.folder))
+    def prose(self, text: str, where: Where, folder: str | None = None) -> None:
+        """Markdown rules, and `{name}` placeholders that name a parameter; images are
+        relative to `folder` (the Markdown file's, else the lesson's)."""
+        self.ctx.problems.extend(markdown_check.check(text, where, self.files,
+                                                      folder or self.folder))
         for offset, name in placeholders(text):
             if name not in self.param_names:
                 line = where.line + text.count("\n", 0, offset) if where.line else 0
@@ -170,12 +173,15 @@ class LessonReader:
             t.error("minutes", "must be a positive number of minutes")
         programs = self.programs(t)
         params = self.params(t)
-        steps = self.steps(t, programs)
+        steps = self.steps(t)
         t.finish(("id", "title", "question", "minutes", "programs", "params", "steps"))
         if not all(isinstance(v, str) for v in (lesson_id, title, question)):
             return None
         return Lesson(lesson_id, title, question, minutes or 0, programs, params, steps,
                       Where(self.ctx.file, 1))
+
+    def known_program(self, name: str) -> bool:
+        return name in self.program_names or name in guests.BUILTIN
 
     def programs(self, t: Table) -> dict[str, Program]:
         out: dict[str, Program] = {}
@@ -185,9 +191,11 @@ class LessonReader:
             source, image = p.text("source"), p.text("image")
             port = p.get("port", str, None)
             p.finish(("name", "source", "image", "port"))
-            if isinstance(name, str) and name in out:
+            if isinstance(name, str) and name in self.program_names:
                 p.error("name", f"a second program named {name!r}")
                 continue
+            if isinstance(name, str):
+                self.program_names.add(name)
             src = self.text_file(p, "source", source) if isinstance(source, str) else None
             img = self.path_of(p, "image", image) if isinstance(image, str) else None
             if isinstance(name, str) and src and img:
@@ -196,7 +204,7 @@ class LessonReader:
             if port is not None:
                 ports.append((p, port))
         for p, port in ports:
-            if port not in out and port not in guests.BUILTIN:
+            if port not in self.program_names and port not in guests.BUILTIN:
                 p.error("port", f"{port!r} is not a program of this lesson or a built-in guest")
         return out
 
@@ -240,7 +248,7 @@ class LessonReader:
                 out.append(param)
         return tuple(out)
 
-    def steps(self, t: Table, programs: dict[str, Program]) -> tuple[Step, ...]:
+    def steps(self, t: Table) -> tuple[Step, ...]:
         tables = t.tables("steps")
         if "steps" not in t.data:
             t.asked.discard("steps")
@@ -251,7 +259,7 @@ class LessonReader:
         step_ids: set[str] = set()
         check_ids: set[str] = set()
         for s in tables:
-            step = self.step(s, programs, check_ids)
+            step = self.step(s, check_ids)
             if step is None:
                 continue
             if step.id in step_ids:
@@ -260,18 +268,18 @@ class LessonReader:
             out.append(step)
         return tuple(out)
 
-    def step(self, s: Table, programs: dict[str, Program], check_ids: set[str]) -> Step | None:
+    def step(self, s: Table, check_ids: set[str]) -> Step | None:
         step_id, kind, title = s.name("id"), s.choose("kind", STEP_KINDS), s.text("title")
         markdown, where = self.step_text(s)
         program = s.get("program", str, None)
-        if program is not None and program not in programs and program not in guests.BUILTIN:
+        if program is not None and not self.known_program(program):
             s.error("program", f"{program!r} is not a program of this lesson or a built-in "
                     f"guest ({', '.join(sorted(guests.BUILTIN))})")
         techniques = self.techniques(s)
         budget = s.get("max_insns", int, DEFAULT_STEP_BUDGET)
         if isinstance(budget, int) and budget <= 0:
             s.error("max_insns", "must be positive")
-        host = self.host(s, programs) if "host" in s.data else None
+        host = self.host(s) if "host" in s.data else None
         if kind in ("run", "predict") and host is None and "host" not in s.data:
             for key, value in (("program", program), ("techniques", techniques)):
                 if not value:
@@ -314,7 +322,7 @@ class LessonReader:
         if found is None:
             return "", self.ctx.where(s.at("text"))
         where = Where(found[0], 1)
-        self.prose(found[1], where)
+        self.prose(found[1], where, posixpath.dirname(found[0]))
         return found[1], where
 
     def techniques(self, s: Table) -> tuple[str, ...]:
@@ -328,7 +336,7 @@ class LessonReader:
             s.error("techniques", f"one to {len(TECHNIQUES)} techniques")
         return tuple(n for n in names if n in TECHNIQUES)
 
-    def host(self, s: Table, programs: dict[str, Program]) -> Host | None:
+    def host(self, s: Table) -> Host | None:
         h = Table(self.ctx, s.get("host", dict), s.at("host"))
         scenario = h.choose("scenario", SCENARIOS)
         budget = h.get("max_insns", int, DEFAULT_STEP_BUDGET)
@@ -342,14 +350,13 @@ class LessonReader:
             name, program = v.name("name"), v.text("program")
             technique = v.choose("technique", TECHNIQUES, "native")
             v.finish(("name", "program", "technique"))
-            if isinstance(program, str) and program not in programs \
-                    and program not in guests.BUILTIN:
+            if isinstance(program, str) and not self.known_program(program):
                 v.error("program", f"{program!r} is not a program of this lesson or a "
                         "built-in guest")
             if isinstance(name, str) and any(vm.name == name for vm in vms):
                 v.error("name", f"a second VM named {name!r}")
-            if isinstance(name, str) and isinstance(program, str) and technique:
-                vms.append(HostVm(name, program, technique))
+            if isinstance(name, str) and isinstance(program, str):  # (a bad technique is
+                vms.append(HostVm(name, program, technique or "native"))  # reported above)
         h.finish(("scenario", "vms", "max_insns"))
         if not h.ok or scenario is None or not isinstance(budget, int):
             return None
