@@ -18,13 +18,14 @@ from collections.abc import Callable, Sequence
 
 from vizvm import __version__
 from vizvm.asm.source import AsmError
-from vizvm.cli import install_tools, lessons
+from vizvm.cli import bench, install_tools, lessons, snapshot
 from vizvm.lessons.errors import PackError
 from vizvm.machine.layout import DEFAULT_BUDGET
 from vizvm.machine.loader import LoadError
 from vizvm.machine.uc_internals import UnicornProbeError
 from vizvm.monitors import cost_model, registry, vmx
 from vizvm.session.program import ProgramError
+from vizvm.session.snapshots import SnapshotError
 
 USAGE_ERROR = 2
 INTERNAL_ERROR = 70
@@ -89,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare = sub.add_parser("compare", help="run a program under every technique that can")
     compare.add_argument("program")
     compare.add_argument("--techniques", metavar="T,T", help="a comma-separated subset")
+    compare.add_argument("--perfetto", metavar="FILE",
+                         help="also write the events as Chrome/Perfetto trace JSON")
+    compare.add_argument("--csv", metavar="FILE", help="also write counters over time as CSV")
     compare.add_argument("--port", metavar="FILE",
                          help="the program's paravirtual port, for paravirt (default: a "
                               "built-in's own, or NAME_pv beside the file)")
@@ -110,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="the ring the deprivileged kernel really runs in (default 1)")
     _common(classify)
     lessons.add_parsers(sub, _common)
+    snapshot.add_parsers(sub, _common, _machine_options)
+    bench.add_parsers(sub, _common)
     install_tools.add_parsers(sub)
     return parser
 
@@ -118,7 +124,7 @@ def _commands() -> dict[str, Command]:
     from vizvm.cli import classify, runs
 
     return {"run": runs.run, "compare": runs.compare, "classify": classify.classify,
-            "lesson": lessons.command}
+            "lesson": lessons.command, "snapshot": snapshot.command, "bench": bench.command}
 
 
 def _error(args: argparse.Namespace, kind: str, message: str, **where: object) -> int:
@@ -175,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(args, "program", str(exc))
     except registry.TechniqueError as exc:
         return _error(args, "technique", str(exc))
+    except SnapshotError as exc:
+        return _error(args, "snapshot", str(exc))
     except UnicornProbeError as exc:
         return _error(args, "unicorn", f"this Unicorn build is not supported: {exc}")
     except KeyboardInterrupt:

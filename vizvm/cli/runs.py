@@ -8,7 +8,7 @@ from pathlib import Path
 from vizvm.cli.render import indent, registers, table, translation_cache
 from vizvm.monitors import registry
 from vizvm.session import compare as comparing
-from vizvm.session import program, runner
+from vizvm.session import files, program, runner
 
 
 def settings(args: argparse.Namespace, technique: str = "native") -> runner.Settings:
@@ -90,7 +90,14 @@ def compare(args: argparse.Namespace) -> tuple[dict, str]:
         ],
         "skipped": [s.__dict__ for s in skipped],
     }
-    return doc, _compare_text(prog.name, outcomes, skipped)
+    text = _compare_text(prog.name, outcomes, skipped)
+    if args.perfetto or args.csv:
+        runs = [files.run_for_export(found.image if o.program != prog.name and found else
+                                     prog.image, settings(args, o.summary.technique))
+                for o in outcomes]
+        doc["export"] = files.export_runs(runs, args.perfetto, args.csv)
+        text += "\n" + doc["export"]
+    return doc, text
 
 
 def _compare_text(name: str, outcomes: list[comparing.Outcome],

@@ -32,6 +32,8 @@ class Lockstep:
                            replace(settings, technique=t)) for t in techniques]
         self.breakpoints: dict[str, frozenset[int]] = {}
         self.stop = threading.Event()  # set by another thread: end the current command
+        for pane in self.panes:
+            pane.stop = self.stop.is_set
         self.note = ""
 
     @property

@@ -46,6 +46,7 @@ class Pane:
         self.breakpoints: frozenset[int] = frozenset()
         self.machine: Machine | None = None
         self.recording: Recording | None = None  # every run is recorded (timetravel.py)
+        self.stop: Callable[[], bool] = lambda: False  # ends a long jump forward
         self.error = ""
         self.generation = -1  # machines built so far, less one
         self.build()
@@ -75,6 +76,7 @@ class Pane:
         self.path.append(self.place())
         self.timeline.sample(0, 0)
         self.recording = Recording(self.machine, extras=(self.timeline,))
+        self.recording.stop = self._stopping  # late: the session sets `stop` after this
 
     @property
     def live(self) -> bool:
@@ -267,6 +269,9 @@ class Pane:
         self.path = [self.place()]
         self._last_registers = {}
         self._after_stretch()
+
+    def _stopping(self) -> bool:
+        return self.stop()
 
     def _note_recording(self, busy: float) -> None:
         if self.recording is not None and self.machine is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from vizvm.machine import state
@@ -26,6 +27,7 @@ from vizvm.trace.recorder import EventTape, RamHistory
 INTERVAL = 20_000_000  # guest instructions between snapshots, at most (docs/performance.md)
 SECONDS = 0.1  # ... or this much running: a jump re-runs at most about this long
 MAX_BYTES = 512 * 1024 * 1024
+FORWARD_STRETCH = 1_000_000  # ticks run between two looks at the stop flag in a jump
 QUIET = frozenset({"io", "cache-hit"})  # kinds "back to the previous event" passes over
 
 
@@ -57,6 +59,7 @@ class Recording:
         self._layout = state.regions(machine.uc)
         self._ram = RamHistory(state.read_memory(machine.uc, self._layout))
         self.snapshots: list[Snapshot] = []
+        self.stop: Callable[[], bool] = lambda: False  # asked between stretches of a jump
         self._busy = 0.0
         machine.log.listeners.append(self._on_event)
         self._snapshot(first=True)
@@ -143,9 +146,9 @@ class Recording:
         """The last `limit` events that have happened on the current timeline."""
         return self.tape.upto(self.tape.position, limit)
 
-    def _from_nearest(self, usable: object, behind: bool) -> None:
+    def _from_nearest(self, usable: Callable[[Snapshot], bool], behind: bool) -> None:
         """Restore the newest usable snapshot, unless the machine is nearer already."""
-        ok = [i for i, s in enumerate(self.snapshots) if usable(s)]  # type: ignore[operator]
+        ok = [i for i, s in enumerate(self.snapshots) if usable(s)]
         index = ok[-1] if ok else 0
         chosen = self.snapshots[index]
         if not behind and chosen.ticks <= self.machine.ticks:
@@ -163,15 +166,16 @@ class Recording:
         machine.at_breakpoint = False
         self.tape.rewind(chosen.tape_position)
 
-    def _forward(self, done: object, until: object) -> None:
-        """Run on, without breakpoints, snapshotting past the recorded end as usual."""
+    def _forward(self, done: Callable[[Machine], bool], until: Callable[[Machine], int]) -> None:
+        """Run on, without breakpoints, snapshotting past the recorded end as usual
+        (`stop` ends it early: the machine is then short of the target)."""
         machine = self.machine
         breakpoints = machine.breakpoints
         if breakpoints:
             machine.set_breakpoints(frozenset())
         try:
-            while machine.exit is None and not done(machine):  # type: ignore[operator]
-                goal = min(until(machine), machine.ticks + self.interval)  # type: ignore[operator]
+            while machine.exit is None and not done(machine) and not self.stop():
+                goal = min(until(machine), machine.ticks + FORWARD_STRETCH)
                 started = time.perf_counter()
                 machine.advance(goal)
                 self.note(time.perf_counter() - started)
