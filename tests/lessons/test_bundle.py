@@ -89,7 +89,6 @@ def test_a_bad_bundle_is_refused_with_the_field(tmp_path: Path, doc: object,
 @pytest.mark.parametrize(("content", "message"), [
     (b'{"format": ', "b.json:1: not valid JSON"),
     (b"\xff\xfe\x00garbage", "not text (UTF-8)"),
-    (b" " * (MAX_BYTES + 1), "too large for a submission"),
 ])
 def test_what_is_not_a_bundle_at_all(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "b.json"
@@ -97,6 +96,14 @@ def test_what_is_not_a_bundle_at_all(tmp_path: Path, content: bytes, message: st
     with pytest.raises(BundleError) as caught:
         read_bundle(path)
     assert message in str(caught.value)
+
+
+def test_a_bundle_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "b.json"
+    with path.open("wb") as out:
+        out.truncate(MAX_BYTES + 1)  # sparse: no need to write 5 MiB
+    with pytest.raises(BundleError, match="too large for a submission"):
+        read_bundle(path)
 
 
 def test_a_missing_bundle(tmp_path: Path) -> None:
