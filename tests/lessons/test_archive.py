@@ -167,3 +167,10 @@ def test_nothing_there(tmp_path):
 
 def test_a_folder_without_pack_toml(tmp_path):
     assert "no pack.toml" in refused(write_folder(tmp_path / "p", {"a.md": "x"}))
+
+
+def test_a_zip_from_macos_finder_reads(tmp_path):
+    entries = {f"my-pack/{name}": data for name, data in files().items()}
+    entries["__MACOSX/my-pack/._pack.toml"] = b"\0\5\26\7"
+    entries["my-pack/.DS_Store"] = b"\0"
+    assert set(archive.read_pack(write_zip(tmp_path / "mac.zip", entries)).files) == set(files())

@@ -157,3 +157,15 @@ register = "eax"
     assert any("did you mean 'victim'?" in p for p in found), found
     assert any("a host runs several machines" in p for p in found), found
     assert len(found) == 3, found
+
+
+def test_a_pack_without_lessons(tmp_path):
+    text = PACK_TOML.replace('lessons = ["rings"]\n', "")
+    assert problems(pack_folder(tmp_path, {"pack.toml": text})) == [
+        "pack.toml:1: missing key 'lessons' (a list)"]
+
+
+def test_a_host_that_is_not_a_table_is_reported_once(tmp_path):
+    text = LESSON_TOML.replace('program = "driver"\n', 'host = "flawed-dma"\n')
+    found = problems(pack_folder(tmp_path, {"rings/lesson.toml": text}))
+    assert sum("host" in p for p in found) == 1, found

@@ -110,3 +110,9 @@ def test_not_utf8_is_a_problem_at_its_line():
     with pytest.raises(PackError) as caught:
         parse("f.toml", b"a = 1\nb = '\xff'\n")
     assert str(caught.value.problems[0]) == "f.toml:2: not UTF-8 text"
+
+
+def test_windows_line_ends():
+    text = TEXT.replace("\n", "\r\n")
+    assert scan(text).line_of(("steps", 1, "host", "vms", 1, "program")) == 32
+    assert scan(text).text_line(("note",)) == 8

@@ -176,7 +176,9 @@ def _read_entries(archive: zipfile.ZipFile, origin: str) -> dict[str, bytes]:
             raise _refuse(at, "refused: not a regular file")
         if info.flag_bits & 0x1:
             raise _refuse(at, "refused: encrypted")
-        hidden = any(part.startswith(".") or part == "__pycache__" for part in name.split("/"))
+        parts = name.split("/")
+        hidden = parts[0] == "__MACOSX" or any(  # macOS Finder's resource forks
+            part.startswith(".") or part == "__pycache__" for part in parts)
         if hidden:
             continue
         budget.add_file(name)

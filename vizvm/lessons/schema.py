@@ -98,6 +98,8 @@ def read_pack(doc: dict, ctx: Context) -> PackHeader | None:
 
 
 def _lesson_names(t: Table) -> tuple[str, ...]:
+    if "lessons" not in t.data:
+        t.get("lessons", list)  # reported as missing
     names = t.strings("lessons")
     if "lessons" in t.data and not names:
         t.error("lessons", "lists no lesson")
@@ -290,7 +292,7 @@ class LessonReader:
         for i, hint in enumerate(hints):
             self.inline_prose(s.at("hints", i), hint)
         context = schema_checks.StepContext(techniques, host, program is not None or
-                                            host is not None)
+                                            "host" in s.data)
         checks = []
         for c in s.tables("checks"):
             check = schema_checks.read_check(c, context, self)
@@ -337,7 +339,10 @@ class LessonReader:
         return tuple(n for n in names if n in TECHNIQUES)
 
     def host(self, s: Table) -> Host | None:
-        h = Table(self.ctx, s.get("host", dict), s.at("host"))
+        data = s.get("host", dict)
+        if data is None:  # not a table: reported
+            return None
+        h = Table(self.ctx, data, s.at("host"))
         scenario = h.choose("scenario", SCENARIOS)
         budget = h.get("max_insns", int, DEFAULT_STEP_BUDGET)
         if isinstance(budget, int) and budget <= 0:
