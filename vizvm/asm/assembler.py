@@ -38,12 +38,14 @@ class Backend(Protocol):
     def assemble(self, program: Program, origin: int) -> bytes: ...
 
 
+MISSING_ASSEMBLER = (
+    "assembling needs keystone (pip install 'vizvm[authoring]', on x86-64) or GNU as "
+    "(binutils: as, ld and objcopy on the PATH); built-in guests and lessons run without it"
+)
+
+
 def _missing_backends_message() -> str:
-    return (
-        "no assembler is available: install keystone-engine (pip install keystone-engine, "
-        "x86-64 machines) or GNU binutils for i386 (as and ld on the PATH); "
-        "built-in guests need neither, as their images are included"
-    )
+    return f"no assembler is available: {MISSING_ASSEMBLER}"
 
 
 class KeystoneBackend:
@@ -199,6 +201,10 @@ class GnuBackend:
 
     def available(self) -> bool:
         return self._tools() is not None
+
+    def tools(self) -> tuple[str, str, str] | None:
+        """The paths of as, ld and objcopy that would be used, if all are found."""
+        return self._tools()
 
     def assemble(self, program: Program, origin: int) -> bytes:
         tools = self._tools()
