@@ -169,3 +169,15 @@ def test_a_host_that_is_not_a_table_is_reported_once(tmp_path):
     text = LESSON_TOML.replace('program = "driver"\n', 'host = "flawed-dma"\n')
     found = problems(pack_folder(tmp_path, {"rings/lesson.toml": text}))
     assert sum("host" in p for p in found) == 1, found
+
+
+def test_an_empty_image_is_not_a_program(tmp_path):
+    found = problems(pack_folder(tmp_path, {"rings/driver.bin": b""}))
+    assert len(found) == 1 and "'driver.bin' is empty" in found[0]
+
+
+@pytest.mark.parametrize("kind", ["predict", "answer"])
+def test_question_steps_need_checks(tmp_path, kind):
+    text = LESSON_TOML.replace('kind = "read"', f'kind = "{kind}"')
+    found = problems(pack_folder(tmp_path, {"rings/lesson.toml": text}))
+    assert any("step asks questions: give it [[steps.checks]]" in p for p in found), found

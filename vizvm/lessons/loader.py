@@ -77,8 +77,15 @@ def _lesson(files: dict[str, bytes], name: str, index: int,
 
 
 def _in_file_order(problems: list[Problem]) -> list[Problem]:
-    """Grouped by file (pack.toml first, then as met), by line within a file."""
-    order: dict[str, int] = {}
+    """pack.toml first, then lesson by lesson (lesson.toml before its other files), each
+    file by line."""
+    folders: dict[str, int] = {}
     for p in problems:
-        order.setdefault(p.where.file, len(order))
-    return sorted(problems, key=lambda p: (order[p.where.file], p.where.line))
+        folders.setdefault(p.where.file.split("/", 1)[0], len(folders))
+
+    def key(p: Problem) -> tuple:
+        file = p.where.file
+        return (file != "pack.toml", folders[file.split("/", 1)[0]],
+                not file.endswith("/lesson.toml"), file, p.where.line)
+
+    return sorted(problems, key=key)

@@ -200,6 +200,9 @@ class LessonReader:
                 self.program_names.add(name)
             src = self.text_file(p, "source", source) if isinstance(source, str) else None
             img = self.path_of(p, "image", image) if isinstance(image, str) else None
+            if img is not None and not self.files[img]:
+                p.error("image", f"{image!r} is empty: build it (vizvm lesson check --build)")
+                img = None
             if isinstance(name, str) and src and img:
                 out[name] = Program(name, src[1], self.files[img], src[0], img, port,
                                     self.ctx.where(p.path))
@@ -291,6 +294,9 @@ class LessonReader:
         hints = s.strings("hints")
         for i, hint in enumerate(hints):
             self.inline_prose(s.at("hints", i), hint)
+        if kind in ("predict", "answer") and not s.data.get("checks"):
+            article = "an" if kind == "answer" else "a"
+            s.error(None, f"{article} {kind} step asks questions: give it [[steps.checks]]")
         context = schema_checks.StepContext(techniques, host, program is not None or
                                             "host" in s.data)
         checks = []
