@@ -1,4 +1,5 @@
 import struct
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from lesson_factory import lesson, step
@@ -7,6 +8,7 @@ from vizvm import guests
 from vizvm.asm.assembler import assemble
 from vizvm.lessons.model import Host, HostVm, Param, Program, Where
 from vizvm.lessons.runs import RunError, StepRuns
+from vizvm.session import runner
 from vizvm.trace.events import Kind
 
 # exits with the sum of the first two parameters (at 0x500 and 0x504)
@@ -111,3 +113,34 @@ def test_a_host_step_gives_each_vms_quantities_and_the_hosts_figures() -> None:
     assert found["vm.a.serial"] == found["vm.b.serial"] == "hello from the guest\n"
     assert found["vm.a.events.trap"] == 0 < found["vm.b.events.trap"]
     assert any(key.startswith("host.") for key in found)
+
+
+def test_a_run_asked_for_from_several_threads_is_made_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    made = []
+    real = runner.run
+    monkeypatch.setattr(runner, "run", lambda *a, **k: made.append(1) or real(*a, **k))
+    hello, runs = step(), StepRuns()
+    demo = lesson(hello)
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(lambda _: runs.run(demo, hello, "native", {}), range(8)))
+    assert len(made) == 1 and all(run is found[0] for run in found)
+
+
+def test_a_failed_run_fails_again_without_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    looping = step(program="loop", max_insns=500)
+    demo, runs = lesson(looping, programs={"loop": program("loop", LOOP_SOURCE)}), StepRuns()
+    with pytest.raises(RunError):
+        runs.run(demo, looping, "native", {})
+    monkeypatch.setattr(runner, "run", None)  # a second run would fail differently
+    with pytest.raises(RunError, match="whole budget of 500"):
+        runs.run(demo, looping, "native", {})
+
+
+def test_a_host_vm_out_of_budget_is_a_lesson_error() -> None:
+    host = Host("consolidation", (HostVm("a", "hello"), HostVm("spin", "loop")),
+                max_insns=2_000)
+    hosted = step(program=None, techniques=(), host=host)
+    demo = lesson(hosted, programs={"loop": program("loop", LOOP_SOURCE)})
+    with pytest.raises(RunError, match="under spin's native used its whole budget of 2,000"):
+        StepRuns().quantities(demo, hosted, "native", {})

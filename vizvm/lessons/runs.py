@@ -9,7 +9,10 @@ with the same values, so runs are cached by lesson, step, technique and values.
 from __future__ import annotations
 
 import struct
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from vizvm import guests
 from vizvm.lessons.model import Lesson, Step
@@ -55,47 +58,62 @@ def _address(text: str) -> int:
 
 
 class StepRuns:
-    """Runs of lesson steps, each made at most once per (step, technique, values)."""
+    """Runs of lesson steps, each made at most once per (step, technique, values).
+
+    Safe to share between threads (the window judges off its UI thread): a run
+    asked for twice at once is made once, and a run that failed fails again
+    from the cache, with the same message, without running again.
+    """
 
     def __init__(self) -> None:
-        self._runs: dict[tuple, Run] = {}
-        self._hosts: dict[tuple, dict[str, object]] = {}
+        self._done: dict[tuple, Run | dict[str, object] | RunError] = {}
+        self._making: dict[tuple, threading.Lock] = {}
+        self._lock = threading.Lock()
         self._keep: list[Lesson] = []  # ids in the keys stay valid while they live
+
+    def _cached(self, key: tuple, lesson: Lesson, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if not any(kept is lesson for kept in self._keep):
+                self._keep.append(lesson)
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            if key not in self._done:
+                try:
+                    self._done[key] = make()
+                except RunError as exc:
+                    self._done[key] = exc
+        found = self._done[key]
+        if isinstance(found, RunError):
+            raise found
+        return found
 
     def run(self, lesson: Lesson, step: Step, technique: str, values: dict[str, int]) -> Run:
         key = (id(lesson), step.id, technique, tuple(sorted(values.items())))
-        if key not in self._runs:
-            if not any(kept is lesson for kept in self._keep):
-                self._keep.append(lesson)
-            self._runs[key] = self._make(lesson, step, technique, values)
-        return self._runs[key]
+        return self._cached(key, lesson, lambda: _make(lesson, step, technique, values))
 
     def quantities(self, lesson: Lesson, step: Step, technique: str,
                    values: dict[str, int]) -> dict[str, object]:
         if step.host is not None:
-            return self._host(lesson, step, values)
+            key = (id(lesson), step.id, "host", tuple(sorted(values.items())))
+            return self._cached(key, lesson, lambda: _run_host(lesson, step, values))
         run = self.run(lesson, step, technique, values)
         out = summary_quantities(run.summary)
-        native = run if technique == "native" else self.run(lesson, step, "native", values)
-        cycles = native.summary.simulated_cycles
+        try:
+            native = run if technique == "native" else self.run(lesson, step, "native", values)
+        except RunError:
+            native = None  # no overhead to give; every other quantity stands
+        cycles = native.summary.simulated_cycles if native else 0
         out["overhead"] = run.summary.simulated_cycles / cycles if cycles else None
         return Quantities(out, run.ram)
 
-    def _make(self, lesson: Lesson, step: Step, technique: str, values: dict[str, int]) -> Run:
-        image = step_image(lesson, step, technique)
-        settings = runner.Settings(technique=technique, max_insns=step.max_insns,
-                                   preload=_preload(lesson, values))
-        summary, machine = runner.run(image, settings)
-        _judge(lesson, step, technique, summary)
-        return Run(summary, machine.ram())
 
-    def _host(self, lesson: Lesson, step: Step, values: dict[str, int]) -> dict[str, object]:
-        key = (id(lesson), step.id, tuple(sorted(values.items())))
-        if key not in self._hosts:
-            if not any(kept is lesson for kept in self._keep):
-                self._keep.append(lesson)
-            self._hosts[key] = _run_host(lesson, step, values)
-        return self._hosts[key]
+def _make(lesson: Lesson, step: Step, technique: str, values: dict[str, int]) -> Run:
+    image = step_image(lesson, step, technique)
+    settings = runner.Settings(technique=technique, max_insns=step.max_insns,
+                               preload=_preload(lesson, values))
+    summary, machine = runner.run(image, settings)
+    _judge(lesson, step, technique, summary)
+    return Run(summary, machine.ram())
 
 
 def summary_quantities(s: runner.Summary) -> dict[str, object]:
@@ -154,14 +172,15 @@ def _preload(lesson: Lesson, values: dict[str, int]) -> tuple[tuple[int, bytes],
     return variants.preload(lesson.params, values)
 
 
-def _judge(lesson: Lesson, step: Step, technique: str, s: runner.Summary) -> None:
+def _judge(lesson: Lesson, step: Step, technique: str, s: runner.Summary,
+           budget: int | None = None) -> None:
     where = f"lesson {lesson.id}, step {step.id}"
     if s.exit == "error":
         raise RunError(f"{where}: the run under {technique} failed: {s.message}")
     if s.exit == "budget" and not step.allow_budget:
         raise RunError(f"{where}: the run under {technique} used its whole budget of "
-                       f"{step.max_insns:,} instructions without ending (raise max_insns, "
-                       "or set allow_budget = true if it is meant to run on)")
+                       f"{budget or step.max_insns:,} instructions without ending (raise "
+                       "max_insns, or set allow_budget = true if it is meant to run on)")
 
 
 def _run_host(lesson: Lesson, step: Step, values: dict[str, int]) -> dict[str, object]:
@@ -175,4 +194,6 @@ def _run_host(lesson: Lesson, step: Step, values: dict[str, int]) -> dict[str, o
                        vm.technique) for vm in step.host.vms]
     result = host.run_host(step.host.scenario, vms, max_insns=step.host.max_insns,
                            preload=_preload(lesson, values))
+    for name, summary in result.vms.items():
+        _judge(lesson, step, f"{name}'s {summary.technique}", summary, step.host.max_insns)
     return dict(result.quantities())
