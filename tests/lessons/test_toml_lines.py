@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import pytest
 
 from vizvm.lessons.errors import PackError
@@ -116,3 +119,36 @@ def test_windows_line_ends():
     text = TEXT.replace("\n", "\r\n")
     assert scan(text).line_of(("steps", 1, "host", "vms", 1, "program")) == 32
     assert scan(text).text_line(("note",)) == 8
+
+
+def _paths(value, path=()):
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield (*path, key)
+            yield from _paths(inner, (*path, key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield (*path, index)
+            yield from _paths(inner, (*path, index))
+
+
+def _real_toml_files(tmp_path) -> list[Path]:
+    from vizvm.lessons import builtin, scaffold
+
+    scaffold.new_lesson("made", tmp_path)
+    found = sorted(tmp_path.rglob("*.toml"))
+    return found + sorted(builtin.lessons_root().rglob("*.toml"))
+
+
+def test_every_key_of_real_files_is_found_on_a_line_that_names_it(tmp_path):
+    """The scaffold's output and the shipped lessons: every key path tomllib sees."""
+    checked = 0
+    for file in _real_toml_files(tmp_path):
+        text = file.read_text(encoding="utf-8")
+        lines = scan(text)
+        for path in _paths(tomllib.loads(text)):
+            assert path in lines.lines, (file, path)
+            if isinstance(path[-1], str):
+                assert path[-1] in text.splitlines()[lines.lines[path] - 1], (file, path)
+            checked += 1
+    assert checked > 50

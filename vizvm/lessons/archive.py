@@ -89,6 +89,8 @@ class _Budget:
 
 
 def read_folder(root: Path) -> PackFiles:
+    if not (root / "pack.toml").exists() and not (root / "pack.toml").is_symlink():
+        raise _refuse(str(root), "no pack.toml in this folder: is it a lesson pack?")
     budget = _Budget(str(root))
     files: dict[str, bytes] = {}
     skipped: list[str] = []
@@ -115,8 +117,6 @@ def read_folder(root: Path) -> PackFiles:
                     files[name] = _read_capped(Path(entry.path), name, budget)
                 else:
                     raise _refuse(f"{root}:{name}", "refused: not a regular file")
-    if "pack.toml" not in files:
-        raise _refuse(str(root), "no pack.toml in this folder: is it a lesson pack?")
     return PackFiles(dict(sorted(files.items())), str(root), None, tuple(skipped))
 
 
