@@ -174,3 +174,11 @@ def test_a_zip_from_macos_finder_reads(tmp_path):
     entries["__MACOSX/my-pack/._pack.toml"] = b"\0\5\26\7"
     entries["my-pack/.DS_Store"] = b"\0"
     assert set(archive.read_pack(write_zip(tmp_path / "mac.zip", entries)).files) == set(files())
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_in_a_folder_is_refused_without_blocking(tmp_path):
+    root = write_folder(tmp_path / "p", files())
+    os.mkfifo(root / "rings" / "pipe.md")
+    message = refused(root)
+    assert "rings/pipe.md" in message and "not a regular file" in message

@@ -106,7 +106,7 @@ def read_folder(root: Path) -> PackFiles:
                 reason = unsafe_reason(name)
                 if reason:
                     raise _refuse(f"{root}:{name}", f"refused: the name {reason}")
-                if entry.is_symlink():
+                if entry.is_symlink() or _reparse_point(entry):
                     raise _refuse(f"{root}:{name}", "refused: a symbolic link "
                                   "(a pack holds only plain files)")
                 if entry.is_dir(follow_symlinks=False):
@@ -120,9 +120,23 @@ def read_folder(root: Path) -> PackFiles:
     return PackFiles(dict(sorted(files.items())), str(root), None, tuple(skipped))
 
 
+def _reparse_point(entry: os.DirEntry[str]) -> bool:
+    """Windows junctions and other reparse points: links that is_symlink may not call so."""
+    return bool(getattr(entry.stat(follow_symlinks=False), "st_reparse_tag", 0))
+
+
 def _read_capped(path: Path, name: str, budget: _Budget) -> bytes:
-    """The file, read to at most the cap (it may grow between stat and read)."""
-    with open(path, "rb") as f:
+    """The file, read to at most the cap, refusing what is no longer a plain file when
+    opened (swapped for a link or a pipe since the folder was listed)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
+        | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise _refuse(f"{budget.origin}:{name}", f"cannot be read: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise _refuse(f"{budget.origin}:{name}", "refused: not a regular file")
         data = f.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         budget.add_bytes(name, len(data))
