@@ -58,3 +58,13 @@ def test_without_an_assembler_the_message_says_what_to_install(
     monkeypatch.setattr(assembler, "BACKENDS", {})
     with pytest.raises(AsmError, match="no assembler is available"):
         traps("sti", "native")
+
+
+def test_an_instruction_that_ends_the_run_still_counts_as_reached() -> None:
+    answer = traps("mov al, 3; out 0xf4, al", "native")
+    assert not answer.trapped and "ran directly" in answer.evidence
+
+
+def test_a_setup_that_never_gets_to_the_instruction_is_said() -> None:
+    with pytest.raises(ProbeError, match="the probe kernel never reached 'cli' under native"):
+        traps("mov eax, [0xfffffff0]; cli", "native")

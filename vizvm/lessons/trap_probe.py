@@ -64,7 +64,8 @@ def traps(instruction: str, technique: str) -> TrapAnswer:
     if delivered:
         return TrapAnswer(False, f"{technique}: the CPU delivered the exception to the guest's "
                                  f"own handler, without the monitor ({delivered[0].detail})")
-    if summary.exit_code == DONE or (summary.exit_address or 0) > insn.address:
+    reached = at or summary.exit_code == DONE or (summary.exit_address or 0) >= insn.address
+    if reached:
         return TrapAnswer(False, f"{technique}: {insn.text} ran directly: no monitor event")
     raise ProbeError(f"the probe kernel never reached {insn.text!r} under {technique}: "
                      f"{summary.exit}: {summary.message}")
