@@ -74,3 +74,16 @@ def test_the_loader_reports_html_in_prompts_and_feedback(tmp_path):
     lines = {p.where.line for p in caught.value.problems}
     assert lines == {text[: text.index("Why <em>")].count("\n") + 1,
                      text[: text.index("![x]")].count("\n") + 1}
+
+
+@pytest.mark.parametrize(("body", "offset"), [
+    ('body = "one\\n\\ntwo <b>x</b>"', 0),  # one line in the file, whatever it holds
+    ('body = """\none\n\ntwo <b>x</b>\n"""', 3),  # a multi-line string: its own lines
+    ('body = """one\n\ntwo <b>x</b>"""', 2),
+])
+def test_inline_bodies_report_lines_of_lesson_toml(tmp_path, body, offset):
+    text = LESSON_TOML.replace('body = "Run it {calls} times."', body)
+    with pytest.raises(PackError) as caught:
+        load_pack(pack_folder(tmp_path, {"rings/lesson.toml": text}))
+    line = text[: text.index("body =")].count("\n") + 1 + offset
+    assert [p.where.line for p in caught.value.problems] == [line, line]  # <b> and </b>

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from vizvm import __version__, guests
 from vizvm.lessons import markdown_check, schema_checks
+from vizvm.lessons.errors import Problem
 from vizvm.lessons.model import (
     DEFAULT_STEP_BUDGET,
     FORMAT_VERSION,
@@ -161,7 +162,14 @@ class LessonReader:
                     f"(parameters: {known}; write {{{{ and }}}} for literal braces)"))
 
     def inline_prose(self, path: Path, text: str) -> None:
-        self.prose(text, Where(self.ctx.file, self.ctx.lines.text_line(path)))
+        where = Where(self.ctx.file, self.ctx.lines.text_line(path))
+        if path in self.ctx.lines.content_lines:  # a multi-line string: lines follow the text
+            self.prose(text, where)
+            return
+        before = len(self.ctx.problems)  # one line in the file, whatever "\n" it holds
+        self.prose(text, where)
+        self.ctx.problems[before:] = [Problem(where, p.message)
+                                      for p in self.ctx.problems[before:]]
 
     def read(self, doc: dict, folder_name: str) -> Lesson | None:
         t = Table(self.ctx, doc, ())
@@ -323,9 +331,8 @@ class LessonReader:
                     if text is None else "has both 'text' and 'body': keep one")
             return "", Where(self.ctx.file, self.ctx.lines.line_of(s.path))
         if body is not None:
-            where = Where(self.ctx.file, self.ctx.lines.text_line(s.at("body")))
-            self.prose(body, where)
-            return body, where
+            self.inline_prose(s.at("body"), body)
+            return body, Where(self.ctx.file, self.ctx.lines.text_line(s.at("body")))
         found = self.text_file(s, "text", text)
         if found is None:
             return "", self.ctx.where(s.at("text"))
