@@ -1,6 +1,7 @@
 import pytest
 from lesson_factory import check, lesson, step
 
+from vizvm.lessons import quantity_words
 from vizvm.lessons.checks import CheckError, Verdict, evaluate, reference_answer, wrong_answer
 from vizvm.lessons.model import Check, Choice
 from vizvm.lessons.runs import StepRuns
@@ -52,9 +53,9 @@ def test_right_answers_get_full_points(check_id: str, answer: str) -> None:
     ("one", "0", "that is the kernel's"),
     ("many", "1", "not every right choice is chosen"),
     ("many", "0,1,2", "that is the kernel's"),
-    ("traps", "3", "the run under trap-emulate gave events.trap = 22; you said 3"),
+    ("traps", "3", "the run under trap-emulate made 22 trap events; you said 3"),
     ("fact", "5", "the answer is 4; you said 5"),
-    ("close", "3", "gave overhead = 3.96"),
+    ("close", "3", "the run under hardware-assist cost 3.963 times native's"),
     ("word", "ring 3", "not what the question asks"),
     ("eax", "0", "eax = 0x2badb000"),
     ("mem", "0x8e", "the 1-byte value at 0x00100000 is 0x8d"),
@@ -134,3 +135,15 @@ def test_checks_with_no_right_or_no_wrong_answer_are_reported(broken: Check, mes
     with pytest.raises(CheckError, match=message):
         reference_answer(lesson(hello), hello, broken, {}, RUNS)
         wrong_answer(lesson(hello), hello, broken, {}, RUNS)
+
+
+@pytest.mark.parametrize(("name", "shown", "said"), [
+    ("events.trap", "1", "the run made 1 trap event"),
+    ("exit_code", "3", "the run powered off with exit code 3"),
+    ("register.eax", "0x5", "the run ended with eax = 0x5"),
+    ("vm.web.events.io", "4", "the run: VM web made 4 io events"),
+    ("host.servers_saved", "2", "the run: the host's servers saved was 2"),
+    ("something", "9", "the run gave something = 9"),
+])
+def test_quantities_are_said_in_words(name: str, shown: str, said: str) -> None:
+    assert quantity_words.describe("the run", name, shown) == said

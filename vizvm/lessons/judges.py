@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from vizvm.asm.source import AsmError
-from vizvm.lessons import pattern_example
+from vizvm.lessons import pattern_example, quantity_words
 from vizvm.lessons.answers import parse_number
 from vizvm.lessons.model import TECHNIQUES, Check, Lesson, Step
 from vizvm.lessons.runs import RunError, StepRuns
@@ -169,7 +169,7 @@ def number_expected(q: Ask) -> tuple[int | float, str]:
     if not isinstance(value, int | float):
         raise KeyError(f"{check.compute!r} is not a number")
     where = "the host run" if step.host else f"the run under {technique}"
-    return value, f"{where} gave {check.compute} = {show(value)}"
+    return value, quantity_words.describe(where, check.compute, show(value))
 
 
 def _register(q: Ask, answer: str) -> Verdict:
