@@ -89,8 +89,8 @@ def _trap(q: Ask, answer: str) -> Verdict:
     technique, instruction = trap_question(check)
     found = traps(instruction, technique)  # first: a broken question is the lesson's error
     given = _yes_no(answer)
-    fact = (f"under {technique} it {'traps' if found.trapped else 'does not trap'} "
-            f"({found.evidence})")
+    entered = "traps: the monitor handles it" if found.trapped else "does not trap"
+    fact = f"under {technique} it {entered} ({found.evidence.removeprefix(technique + ': ')})"
     return _verdict(check, given == found.trapped, "yes" if found.trapped else "no", fact,
                     "yes" if given else "no")
 
