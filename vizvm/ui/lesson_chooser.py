@@ -90,13 +90,17 @@ class PackChooser(QWidget):
         self.problems.setVisible(shown)
 
     def select(self, pack_id: str, lesson_id: str) -> bool:
+        """Show this lesson (one lesson_chosen); False if no open pack has it."""
         for index, pack in enumerate(self.packs):
-            if pack.id == pack_id:
+            ids = [lesson.id for lesson in pack.lessons]
+            if pack.id == pack_id and lesson_id in ids:
+                self.blockSignals(True)  # the combo boxes' changes announce nothing
                 self.pack_box.setCurrentIndex(index)
-                ids = [lesson.id for lesson in pack.lessons]
-                if lesson_id in ids:
-                    self.lesson_box.setCurrentIndex(ids.index(lesson_id))
-                    return True
+                self._fill_lessons(pack)
+                self.lesson_box.setCurrentIndex(ids.index(lesson_id))
+                self.blockSignals(False)
+                self.lesson_chosen.emit(pack, lesson_id)
+                return True
         return False
 
     def _pack_changed(self, _index: int) -> None:

@@ -31,6 +31,8 @@ from vizvm.ui.code_view import monospace
 from vizvm.ui.theme import ORANGE, THEMES, Theme
 
 LINE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", ORANGE, "#56B4E9", "#999999")
+SYMBOLS = ("o", "s", "t", "d", "+", "x", "star")
+MARKED_POINTS = 40
 LINE_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine,
                Qt.PenStyle.DashDotLine)
 
@@ -125,11 +127,18 @@ class HostView(QWidget):
         self.legend.clear()
         if self.result is None:
             return
+        longest = 1
         for index, (name, values) in enumerate(self.result.series.items()):
-            pen = pg.mkPen(LINE_COLOURS[index % len(LINE_COLOURS)], width=2.5 * self.scale,
+            colour = LINE_COLOURS[index % len(LINE_COLOURS)]
+            pen = pg.mkPen(colour, width=2.5 * self.scale,
                            style=LINE_STYLES[index % len(LINE_STYLES)])
+            few = len(values) <= MARKED_POINTS  # a point per slot, seen even when alone
             self.plot.plot(list(range(len(values))), list(values), pen=pen,
-                           name=name.replace("_", " "))
+                           name=name.replace("_", " "), symbol=SYMBOLS[index % len(SYMBOLS)]
+                           if few else None, symbolSize=8 * self.scale, symbolBrush=colour,
+                           symbolPen=colour)
+            longest = max(longest, len(values))
+        self.plot.setXRange(0, max(longest - 1, 1), padding=0.05)
 
     def set_style(self, theme: Theme, point_size: float, scale: float) -> None:
         self.theme, self.scale, self.point_size = theme, scale, point_size
@@ -152,6 +161,9 @@ class HostView(QWidget):
             axis.setLabel(axis.labelText, color=theme.foreground,
                           **{"font-size": f"{point_size:g}pt"})
         self.legend.setLabelTextColor(theme.foreground)
+        backdrop = pg.mkColor(theme.surface)
+        backdrop.setAlpha(210)  # the lines stay visible behind the legend
+        self.legend.setBrush(pg.mkBrush(backdrop))
         self.legend.setLabelTextSize(f"{point_size:g}pt")
         self._draw()
         self._sizes()

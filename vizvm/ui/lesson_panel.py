@@ -12,6 +12,7 @@ nothing, and reopening a lesson puts the student's latest answers back.
 from __future__ import annotations
 
 import posixpath
+import re
 from html import escape
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from PySide6.QtGui import QFont, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -35,10 +37,12 @@ from PySide6.QtWidgets import (
 
 from vizvm.lessons import variants
 from vizvm.lessons.builtin import builtin_pack_dirs
+from vizvm.lessons.bundle import SUFFIX
 from vizvm.lessons.checks import CheckError, Verdict, evaluate
 from vizvm.lessons.markdown_check import render_html
 from vizvm.lessons.model import Lesson, Pack, Step
 from vizvm.lessons.runs import StepRuns
+from vizvm.session.host_result import HostResult
 from vizvm.session.views import Frame
 from vizvm.ui.lesson_checks import RIGHT, WRONG, CheckCard, hints_html
 from vizvm.ui.lesson_chooser import PackChooser
@@ -76,6 +80,7 @@ class LessonPanel(QDockWidget):
         self.opened: OpenRequest | None = None  # what the panes show for the current step
         self.ran: set[tuple[str, str, str]] = set()  # (pack, lesson, step) run in the panes
         self.step_hints = 0
+        self.hosts: dict[tuple, tuple[Lesson, HostResult]] = {}  # host runs done
         self.loaded = False
         self._build()
         self.hide()
@@ -182,7 +187,12 @@ class LessonPanel(QDockWidget):
         layout.addWidget(self.chooser)
         layout.addLayout(student)
         layout.addWidget(self.body, 1)
-        self.setWidget(root)
+        # never clipped: on a short screen or in presentation mode the panel scrolls
+        self.outer = QScrollArea()
+        self.outer.setWidgetResizable(True)
+        self.outer.setFrameShape(QFrame.Shape.NoFrame)
+        self.outer.setWidget(root)
+        self.setWidget(self.outer)
         self._show_student()
 
     # packs ------------------------------------------------------------------------------
@@ -196,15 +206,18 @@ class LessonPanel(QDockWidget):
             # the first time: wide enough to read; later, as the student left it
             self.settings.setValue("lessons/sized", True)
             window.resizeDocks([self], [int(520 * self.scale)], Qt.Orientation.Horizontal)
+        last = str(self.settings.value("lessons/last", ""))
         opened = [Path(p) for p in _strings(self.settings.value("lessons/opened", []))]
+        self.chooser.blockSignals(True)  # no lesson shown (nor panes opened) while loading
         for path in [*builtin_pack_dirs(), *opened]:
             if path.exists():
                 self.chooser.open_pack(path, select=False)
-        last = str(self.settings.value("lessons/last", ""))
+        self.chooser.blockSignals(False)
         pack_id, _, lesson_id = last.partition("/")
-        if not (last and self.chooser.select(pack_id, lesson_id)) and self.chooser.packs:
-            self.chooser.pack_box.setCurrentIndex(0)
-            self.chooser._pack_changed(0)
+        if not self.chooser.select(pack_id, lesson_id):
+            first = next((p for p in self.chooser.packs if p.lessons), None)
+            if first is not None:
+                self.chooser.select(first.id, first.lessons[0].id)
 
     def open_pack(self, path: Path) -> Pack | None:
         """Open a pack folder (or its pack.toml) or .zip, and show its first lesson."""
@@ -230,9 +243,10 @@ class LessonPanel(QDockWidget):
             self._say(f"{WRONG} Open a lesson and give your name first: there is nothing to "
                       "export yet.")
             return
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", self.student).strip("-.") or "student"
         path, _ = QFileDialog.getSaveFileName(self, "Export your submission",
-                                              f"{self.pack.id}-{self.student}.zip",
-                                              "Submissions (*.zip)")
+                                              f"{name}-{self.pack.id}{SUFFIX}",
+                                              f"Submissions (*{SUFFIX})")
         if path:
             self.export_to(Path(path))
 
@@ -318,6 +332,7 @@ class LessonPanel(QDockWidget):
             return
         self.step_index = index
         step = self.lesson.steps[index]
+        self.steps.scrollToItem(self.steps.item(index))
         self.settings.setValue(f"lessons/step/{self.pack.id}/{self.lesson.id}", index)
         self.step_title.setText(f"Step {index + 1} of {len(self.lesson.steps)}: {step.title}")
         self._show_text(step)
@@ -470,12 +485,19 @@ class LessonPanel(QDockWidget):
     # hosts ------------------------------------------------------------------------------
     def _run_host(self, step: Step) -> None:
         assert self.lesson is not None
-        self.host.show_running(step)
         lesson, values = self.lesson, dict(self.values)
-        self.worker.submit(("host", lesson, step), lambda: run_step_host(lesson, step, values))
+        cached = self.hosts.get(_host_key(lesson, step, values))
+        if cached is not None and cached[0] is lesson:  # the same every time: run it once
+            self.host.show_result(cached[1])
+            return
+        self.host.show_running(step)
+        self.worker.submit(("host", lesson, step, values),
+                           lambda: run_step_host(lesson, step, values))
 
     def _host_finished(self, key: tuple, result: object) -> None:
-        _, lesson, step = key
+        _, lesson, step, values = key
+        if isinstance(result, HostResult):
+            self.hosts[_host_key(lesson, step, values)] = (lesson, result)
         if self.lesson is not lesson or self.step is not step:
             return
         if isinstance(result, Exception):
@@ -509,7 +531,7 @@ class LessonPanel(QDockWidget):
         font = QFont()
         font.setPointSizeF(point_size)
         self.setFont(font)
-        self.widget().setFont(font)
+        self.outer.widget().setFont(font)
         self.text.setFont(font)
         self.text.document().setDefaultFont(font)
         self.text.document().setDefaultStyleSheet(
@@ -535,6 +557,10 @@ class LessonPanel(QDockWidget):
         for card in self.cards.values():
             card.set_style(theme, scale)
         self.host.set_style(theme, point_size, scale)
+        window = self.parent()
+        wanted = int(480 * scale)
+        if isinstance(window, QMainWindow) and self.isVisible() and self.width() < wanted:
+            window.resizeDocks([self], [wanted], Qt.Orientation.Horizontal)
         step = self.step
         if step is not None:
             self._show_text(step)  # the style sheet applies to HTML set after it
@@ -549,6 +575,10 @@ def _bar(bar: QProgressBar, what: str, points: int, possible: int) -> None:
     bar.setValue(min(points, max(possible, 1)))
     bar.setFormat(f"{what}: {points} of {possible} points")
     bar.setTextVisible(True)
+
+
+def _host_key(lesson: Lesson, step: Step, values: dict[str, int]) -> tuple:
+    return (id(lesson), step.id, tuple(sorted(values.items())))
 
 
 def _step_hint_id(step: Step) -> str:

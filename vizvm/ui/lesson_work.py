@@ -53,5 +53,6 @@ class Worker(QObject):
         self.finished.emit(key, result)
 
     def wait(self, msecs: int = 30000) -> bool:
-        """Let the running job end (closing the panel, the end of a test)."""
+        """Drop the jobs not started and let the running one end (closing the window)."""
+        self.pool.clear()
         return self.pool.waitForDone(msecs)
