@@ -181,3 +181,33 @@ def test_question_steps_need_checks(tmp_path, kind):
     text = LESSON_TOML.replace('kind = "read"', f'kind = "{kind}"')
     found = problems(pack_folder(tmp_path, {"rings/lesson.toml": text}))
     assert any("step asks questions: give it [[steps.checks]]" in p for p in found), found
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ('choices = [ { text = "a", correct = true }, { text = "b", feedback = "no" } ]', "",
+     "missing key 'choices'"),
+    ('instruction = "cli"\n', "", "missing key 'instruction'"),
+    ('technique = "trap-emulate"\n', "", "missing key 'technique'"),
+    ('kind = "choice"', 'kind = "text"', "missing key 'pattern'"),
+    ('kind = "choice"', 'kind = "events"', "missing key 'event'"),
+    ('kind = "choice"', 'kind = "memory"', "missing key 'address'"),
+    ('kind = "choice"', 'kind = "register"', "missing key 'register'"),
+])
+def test_missing_keys_of_each_kind(tmp_path, old, new, expected):
+    assert any(expected in p for p in problems(lesson_with(tmp_path, old, new)))
+
+
+@pytest.mark.parametrize(("check", "expected"), [
+    ('kind = "text"\npattern = "(unclosed"', "not a regular expression"),
+    ('kind = "text"\npattern = "' + "a" * 201 + '"', "at most 200"),
+    ('kind = "memory"\naddress = 0x1000\nsize = 3\ntechnique = "native"', "3 is not one of"),
+    ('kind = "serial"\nline = 0\ntechnique = "native"', "lines count from 1"),
+    ('kind = "events"\nevent = "trap"\nop = "=>"\nvalue = 0', "write '>='"),
+    ('kind = "number"\nanswer = 4\ntechnique = "native"', "only a computed answer"),
+    ('kind = "number"\nanswer = 4\npoints = -1', "points: must be 0 or more"),
+    ('kind = "register"\nregister = "eax"', "needs 'technique'"),
+])
+def test_kind_specific_values(tmp_path, check, expected):
+    text = LESSON_TOML + f'\n[[steps.checks]]\nid = "extra"\nprompt = "?"\n{check}\n'
+    found = problems(pack_folder(tmp_path, {"rings/lesson.toml": text}))
+    assert len(found) == 1 and expected in found[0], found

@@ -27,10 +27,6 @@ _PARSER = MarkdownIt("commonmark")  # html on: so that raw HTML shows up as toke
 _RENDERER = MarkdownIt("commonmark", {"html": False})
 
 
-def problem(where: Where, message: str) -> Problem:
-    return Problem(where, message)
-
-
 def image_reason(src: str) -> str | None:
     """Why an image source is refused, or None for a relative path inside the pack."""
     path = unquote(src)

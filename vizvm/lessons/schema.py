@@ -157,7 +157,7 @@ class LessonReader:
             if name not in self.param_names:
                 line = where.line + text.count("\n", 0, offset) if where.line else 0
                 known = ", ".join(sorted(self.param_names)) or "none"
-                self.ctx.problems.append(markdown_check.problem(
+                self.ctx.problems.append(Problem(
                     Where(where.file, line), f"{{{name}}} names no parameter "
                     f"(parameters: {known}; write {{{{ and }}}} for literal braces)"))
 
@@ -262,11 +262,10 @@ class LessonReader:
         return tuple(out)
 
     def steps(self, t: Table) -> tuple[Step, ...]:
-        tables = t.tables("steps")
         if "steps" not in t.data:
-            t.asked.discard("steps")
-            t.get("steps", list)
-        elif not tables:
+            t.get("steps", list)  # reported as missing
+        tables = t.tables("steps")
+        if "steps" in t.data and not tables:
             t.error("steps", "a lesson needs at least one step")
         out: list[Step] = []
         step_ids: set[str] = set()

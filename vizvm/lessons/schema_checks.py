@@ -42,6 +42,8 @@ REGISTERS = ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "efl
 SCALARS = ("exit_code", "guest_instructions", "simulated_cycles", "overhead",
            "direct_percent")
 MAX_PATTERN = 200
+_OPERATOR_SPELLINGS = {"=>": ">=", "=<": "<=", "=": "==", "<>": "!=", "!": "!=", "≠": "!=",
+                       "≤": "<=", "≥": ">="}
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,8 @@ def _trap(c: Table, step: StepContext, reader: LessonReader) -> dict | None:
 def _choice(c: Table, step: StepContext, reader: LessonReader) -> dict | None:
     multiple = c.get("multiple", bool, False)
     choices: list[Choice] = []
+    if "choices" not in c.data:
+        c.get("choices", list)  # reported as missing
     tables = c.tables("choices")
     for t in tables:
         text, correct = t.text("text"), t.get("correct", bool, False)
@@ -270,7 +274,14 @@ def _serial(c: Table, step: StepContext, reader: LessonReader) -> dict | None:
 
 def _events(c: Table, step: StepContext, reader: LessonReader) -> dict | None:
     event = c.choose("event", EVENT_KINDS)
-    op = c.choose("op", OPERATORS)
+    written = c.data.get("op")
+    if written in _OPERATOR_SPELLINGS:  # other languages' spellings: say which one is meant
+        c.asked.add("op")
+        c.error("op", f"{written!r} is not one of {', '.join(OPERATORS)}: write "
+                f"{_OPERATOR_SPELLINGS[written]!r}")
+        op = None
+    else:
+        op = c.choose("op", OPERATORS)
     value = c.get("value", int)
     if not _needs_run(c, step, "events"):
         return None
