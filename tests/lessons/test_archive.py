@@ -182,3 +182,17 @@ def test_a_named_pipe_in_a_folder_is_refused_without_blocking(tmp_path):
     os.mkfifo(root / "rings" / "pipe.md")
     message = refused(root)
     assert "rings/pipe.md" in message and "not a regular file" in message
+
+
+def test_an_unreadable_folder_is_a_problem_not_a_crash(tmp_path, monkeypatch):
+    root = write_folder(tmp_path / "p", files())
+    real = os.scandir
+
+    def denied(path):
+        if str(path).endswith("rings"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(archive.os, "scandir", denied)
+    message = refused(root)
+    assert "rings: cannot be read: Permission denied" in message

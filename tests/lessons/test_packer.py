@@ -75,3 +75,10 @@ def test_a_zip_altered_after_packing_is_refused(tmp_path, change, expected):
     with pytest.raises(PackError) as caught:
         load_pack(altered)
     assert any(expected in str(p) for p in caught.value.problems), caught.value.problems
+
+
+def test_an_unwritable_output_is_a_problem_not_a_crash(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(PackError, match="cannot be written"):
+        pack(pack_folder(tmp_path), blocker / "sub" / "x.zip")  # a file where a folder must be

@@ -37,10 +37,14 @@ class PackFiles:
 
 def read_pack(path: str | os.PathLike[str]) -> PackFiles:
     p = Path(path)
-    if p.is_dir():
-        return read_folder(p)
-    if p.is_file():
-        return read_zip(p)
+    try:
+        if p.is_dir():
+            return read_folder(p)
+        if p.is_file():
+            return read_zip(p)
+    except OSError as exc:  # unreadable folders, files gone while reading
+        where = exc.filename if isinstance(exc.filename, str) else str(p)
+        raise _refuse(where, f"cannot be read: {exc.strerror or exc}") from None
     raise _refuse(str(p), "no such folder or .zip file")
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from vizvm.lessons import manifest
 from vizvm.lessons.errors import PackError, Problem
 from vizvm.lessons.loader import load_pack
-from vizvm.lessons.model import Where
+from vizvm.lessons.model import Pack, Where
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
 
@@ -44,6 +44,15 @@ def pack(folder: Path, out: Path | None = None) -> Path:
                                  "pack would take it in: write it elsewhere (-o)")])
     if target.suffix.lower() != ".zip":
         raise PackError([Problem(Where(str(target)), "the output must be a .zip file")])
+    try:
+        _write(target, loaded)
+    except OSError as exc:
+        raise PackError([Problem(Where(str(target)), f"cannot be written: "
+                                 f"{exc.strerror or exc}")]) from None
+    return target
+
+
+def _write(target: Path, loaded: Pack) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     entries = {f"{loaded.id}/{path}": data for path, data in loaded.files.items()}
     entries[manifest.NAME] = manifest.build(loaded)
@@ -61,4 +70,3 @@ def pack(folder: Path, out: Path | None = None) -> Path:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return target

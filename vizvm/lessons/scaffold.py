@@ -32,6 +32,14 @@ def new_lesson(name: str, where: Path) -> list[Path]:
     if not NAME.fullmatch(name):
         raise _refuse(name, f"{name!r} is not {NAME_RULE}")
     where = Path(where)
+    try:
+        return _new(name, where)
+    except OSError as exc:
+        at = exc.filename if isinstance(exc.filename, str) else str(where)
+        raise _refuse(at, f"cannot be written: {exc.strerror or exc}") from None
+
+
+def _new(name: str, where: Path) -> list[Path]:
     if (where / "pack.toml").is_file():
         return _add_lesson(where, name)
     root = where / name
