@@ -33,6 +33,7 @@ from vizvm.ui.lesson_programs import OpenRequest
 from vizvm.ui.pane_widget import PaneWidget
 from vizvm.ui.plots import PlotsPanel
 from vizvm.ui.theme import BASE_POINT_SIZE, DEFAULT_THEME, PRESENTATION_SCALE, THEMES, Theme
+from vizvm.ui.time_travel_actions import TimeTravel
 
 DEFAULT_TECHNIQUES = ("native", "trap-emulate", "binary-translation", "hardware-assist")
 SPEEDS = (("1 step/s", 1.0), ("2 steps/s", 2.0), ("5 steps/s", 5.0), ("10 steps/s", 10.0),
@@ -63,7 +64,8 @@ class MainWindow(QMainWindow):
         self.pane_row = QSplitter(Qt.Orientation.Horizontal)
         self.plots = PlotsPanel()
         self.split = QSplitter(Qt.Orientation.Vertical)
-        self.split.addWidget(self.pane_row)
+        self.travel = TimeTravel(self)  # the timeline under the panes; back keys; files
+        self.split.addWidget(self.travel.under(self.pane_row))
         self.split.addWidget(self.plots)
         self.split.setStretchFactor(0, 4)
         self.split.setStretchFactor(1, 1)
@@ -114,6 +116,7 @@ class MainWindow(QMainWindow):
             action = demos.addAction(f"{name}: {about[:60]}")
             action.setToolTip(about)
             action.triggered.connect(lambda _=False, n=name: self.open(n))
+        self.travel.add_file_actions(file)
         file.addSeparator()
         self._action(file, "Open &lesson pack…", None, self.lessons.choose_pack,
                      "Open a lesson pack: its folder's pack.toml, or a .zip")
@@ -140,6 +143,7 @@ class MainWindow(QMainWindow):
                      "Every guest back to its first instruction")
         self._action(run, "Toggle &breakpoint", "F9", self.toggle_breakpoint_here,
                      "A breakpoint at the current instruction of the first pane")
+        self.travel.add_run_actions(run)
 
         view = bar.addMenu("&View")
         chosen = view.addMenu("&Techniques")
@@ -181,6 +185,7 @@ class MainWindow(QMainWindow):
             tools.addAction(action)
         for action in run.actions()[2:7]:
             tools.addAction(action)
+        tools.addActions(self.travel.actions)
         tools.addWidget(QLabel(" speed "))
         tools.addWidget(self.speed)
         tools.addAction(self.present_action)
@@ -285,6 +290,7 @@ class MainWindow(QMainWindow):
             return
         self.last_frame = frame
         self.lessons.frame(frame)
+        self.travel.frame(frame)
         self.running = frame.running
         self.run_action.setEnabled(not frame.running)
         self.pause_action.setEnabled(frame.running)
@@ -315,6 +321,7 @@ class MainWindow(QMainWindow):
             pane.set_style(theme, self.point_size, scale)
         self.plots.set_theme(theme)
         self.plots.set_scale(scale)
+        self.travel.set_style(theme, self.point_size, scale)
         self.lessons.set_style(theme, self.point_size, scale)
 
     def set_theme(self, name: str) -> None:

@@ -1,0 +1,208 @@
+"""Going back in the window: step back, back to an event, the timeline bar, snapshots
+and exports, with the real engine, offscreen."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from vizvm.session.views import PaneView
+
+QtCore = pytest.importorskip("PySide6.QtCore")
+
+from PySide6.QtCore import QPoint, Qt  # noqa: E402
+from PySide6.QtWidgets import QFileDialog  # noqa: E402
+
+from vizvm.ui.main_window import MainWindow  # noqa: E402
+from vizvm.ui.timeline_bar import Row, columns  # noqa: E402
+
+TECHNIQUES = ("native", "trap-emulate")
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    window.resize(780, 580)
+    window.show()
+    yield window
+    window.close()
+
+
+def until(qtbot, window: MainWindow, test, timeout: int = 20000) -> None:
+    def settled() -> bool:
+        window.poll()
+        frame = window.last_frame
+        return (frame is not None and not frame.running
+                and len(frame.panes) == len(window.panes) and bool(test(frame)))
+    qtbot.waitUntil(settled, timeout=timeout)
+
+
+def opened(qtbot, window: MainWindow) -> None:
+    window.open("holes", TECHNIQUES)
+    until(qtbot, window, lambda f: [p.technique for p in f.panes] == list(TECHNIQUES))
+
+
+def current(view: PaneView) -> int:
+    return next(line.address for line in view.listing if line.current)
+
+
+def stepped(qtbot, window: MainWindow, count: int) -> dict[int, int]:
+    """Step `count` times; the first pane's current address at every count on the way."""
+    seen = {0: current(window.panes[0].view)}
+    for n in range(1, count + 1):
+        window.step("into")
+        until(qtbot, window, lambda f, n=n: f.panes[0].icount == n)
+        seen[n] = current(window.panes[0].view)
+    return seen
+
+
+def test_step_back_shows_the_earlier_instruction(qtbot, window) -> None:
+    opened(qtbot, window)
+    seen = stepped(qtbot, window, 4)
+    assert len(set(seen.values())) > 1
+    for n in (3, 2):
+        window.travel.step_back()
+        until(qtbot, window, lambda f, n=n: f.panes[0].icount == n)
+        assert all(pane.view.icount == n for pane in window.panes)
+        assert current(window.panes[0].view) == seen[n]
+        shown = [line.address for line in window.panes[0].code.lines if line.current]
+        assert shown == [seen[n]]
+    assert window.travel.bar.position == 2
+    assert window.travel.bar.recorded[1] >= 4  # what lies ahead stays on the bar
+
+
+def test_back_to_the_previous_event(qtbot, window) -> None:
+    opened(qtbot, window)
+    for _ in range(3):
+        window.step("event")
+    until(qtbot, window, lambda f: f.panes[1].icount > 2 and f.panes[1].events)
+    before = window.panes[1].view.icount
+    last_event = window.panes[1].events.events.rows[-1].icount
+    window.travel.back_to_event()
+    until(qtbot, window, lambda f: "back to the event" in f.message)
+    assert window.panes[1].view.icount < before
+    assert window.panes[1].view.icount <= last_event
+
+
+def test_a_click_on_the_bar_seeks_there(qtbot, window) -> None:
+    opened(qtbot, window)
+    window.go_to("native", 3000)
+    until(qtbot, window, lambda f: f.panes[0].icount == 2999)
+    bar = window.travel.bar
+    qtbot.waitUntil(lambda: bar.recorded[1] >= 2999)
+    rect = bar.track()
+    x = rect.left() + rect.width() * 0.4
+    target = bar.icount_at(x)
+    assert 0 < target < 2999
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=QPoint(int(x), int(rect.center().y())))
+    until(qtbot, window, lambda f: f.panes[0].icount == bar.icount_at(int(x)))
+    assert abs(bar.x_of(window.panes[0].view.icount) - x) <= 1.5
+    assert window.panes[1].view.icount == window.panes[0].view.icount  # in lockstep
+
+
+def test_the_bar_draws_the_monitors_events(qtbot, window) -> None:
+    opened(qtbot, window)
+    window.go_to("native", 3000)
+    until(qtbot, window, lambda f: f.panes[0].icount == 2999)
+    bar = window.travel.bar
+    rows = {row.technique: row for row in bar.rows}
+    width = int(bar.track().width())
+    trapped = columns(rows["trap-emulate"], *bar.span, width)
+    assert trapped.sum() == pytest.approx(rows["trap-emulate"].counts.sum())
+    assert trapped.sum() > columns(rows["native"], *bar.span, width).sum()
+    window.toggle_presentation()
+    image = bar.grab().toImage()
+    assert image.height() == bar.height() and not image.isNull()
+
+
+@pytest.mark.parametrize(("counts", "width"), [(4, 64), (5000, 64)])
+def test_columns_keep_every_event(counts, width) -> None:
+    row = Row("trap-emulate", "holes", np.arange(counts, dtype=np.int64) % 3, 7)
+    summed = columns(row, 0, counts * 7, width)
+    assert summed.sum() == pytest.approx(row.counts.sum())
+    assert len(summed) == width
+
+
+def test_a_snapshot_saved_and_opened_is_the_same_moment(qtbot, window, tmp_path,
+                                                        monkeypatch) -> None:
+    opened(qtbot, window)
+    seen = stepped(qtbot, window, 5)
+    path = tmp_path / "moment"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    window.travel.save_snapshot(1)
+    until(qtbot, window, lambda f: f.message.startswith("saved "))
+    saved = path.with_name("moment.vizvm-snap")
+    assert saved.exists()
+    window.step("into")
+    until(qtbot, window, lambda f: f.panes[0].icount == 6)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(saved), ""))
+    window.travel.open_snapshot()
+    assert window.techniques == ("trap-emulate",)
+    until(qtbot, window, lambda f: f.message.startswith("opened "))
+    view = window.panes[0].view
+    assert (view.technique, view.icount) == ("trap-emulate", 5)
+    assert current(view) == seen[5]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "future"])
+def test_a_bad_snapshot_is_a_message_not_a_crash(qtbot, window, tmp_path, damage) -> None:
+    opened(qtbot, window)
+    good = tmp_path / "good.vizvm-snap"
+    window.travel.save_snapshot(0, str(good))
+    until(qtbot, window, lambda f: f.message.startswith("saved "))
+    data = good.read_bytes()
+    bad = tmp_path / "bad.vizvm-snap"
+    bad.write_bytes({"garbage": b"not a snapshot at all",
+                     "truncated": data[: len(data) // 2],
+                     "future": data[:8] + (99).to_bytes(4, "little") + data[12:]}[damage])
+    window.travel.open_snapshot(str(bad))
+    message = window.statusBar().currentMessage()
+    assert str(bad) in message
+    assert window.techniques == TECHNIQUES  # the run goes on
+    if damage == "future":
+        assert "99" in message
+
+
+def test_exports_write_json_and_csv(qtbot, window, tmp_path, monkeypatch) -> None:
+    opened(qtbot, window)
+    window.go_to("native", 2000)
+    until(qtbot, window, lambda f: f.panes[0].icount == 1999)
+    trace, counters = tmp_path / "run.json", tmp_path / "run.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(trace), ""))
+    window.travel.export_trace()
+    until(qtbot, window, lambda f: str(trace) in f.message)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(counters), ""))
+    window.travel.export_counters()
+    until(qtbot, window, lambda f: str(counters) in f.message)
+    events = json.loads(trace.read_text())["traceEvents"]
+    assert any(e.get("name", "").startswith("trap") for e in events)
+    rows = list(csv.DictReader(counters.read_text().splitlines()))
+    assert {r["technique"] for r in rows} == set(TECHNIQUES)
+
+
+def test_a_cancelled_dialog_sends_nothing(qtbot, window, monkeypatch) -> None:
+    opened(qtbot, window)
+    sent = []
+    monkeypatch.setattr(window.engine, "submit", sent.append)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: ("", ""))
+    window.travel.save_snapshot(0)
+    window.travel.open_snapshot()
+    window.travel.export_trace()
+    assert sent == []
+
+
+def test_the_keys_and_menus(window) -> None:
+    actions = {a.text().replace("&", ""): a for a in window.findChildren(
+        type(window.run_action))}
+    assert actions["Step back"].shortcut().toString() == "Shift+F11"
+    assert actions["Back to the previous event"].shortcut().toString() == "Ctrl+F8"
+    assert "(Shift+F11)" in actions["Step back"].toolTip()
+    for name in ("Open snapshot…", "Export trace (Perfetto JSON)…", "Export counters (CSV)…"):
+        assert name in actions
+    shortcuts = [a.shortcut().toString() for a in actions.values() if not a.shortcut().isEmpty()]
+    assert len(shortcuts) == len(set(shortcuts))  # no key does two things
