@@ -58,7 +58,7 @@ def test_the_desktop_entry_is_complete_and_its_icon_exists() -> None:
 
 
 def test_the_build_scripts_are_executable() -> None:
-    for script in ("build_linux.sh", "linux/install.sh"):
+    for script in ("build_linux.sh", "linux/install.sh", "macos/build_macos.sh"):
         assert (PACKAGING / script).stat().st_mode & 0o111, script
 
 
