@@ -26,7 +26,7 @@ from vizvm.trace.recorder import EventTape, RamHistory
 
 INTERVAL = 20_000_000  # guest instructions between snapshots, at most (docs/performance.md)
 SECONDS = 0.1  # ... or this much running: a jump re-runs at most about this long
-MAX_BYTES = 512 * 1024 * 1024
+MAX_BYTES = 256 * 1024 * 1024  # per pane: a window shows up to five
 FORWARD_STRETCH = 1_000_000  # ticks run between two looks at the stop flag in a jump
 QUIET = frozenset({"io", "cache-hit"})  # kinds "back to the previous event" passes over
 
@@ -57,7 +57,8 @@ class Recording:
         self.last = machine.icount  # the furthest instruction count the run has reached
         self.last_ticks = machine.ticks
         self._layout = state.regions(machine.uc)
-        self._ram = RamHistory(state.read_memory(machine.uc, self._layout))
+        self._scratch = state.read_memory(machine.uc, self._layout)
+        self._ram = RamHistory(self._scratch)
         self.snapshots: list[Snapshot] = []
         self.stop: Callable[[], bool] = lambda: False  # asked between stretches of a jump
         self._busy = 0.0
@@ -86,7 +87,8 @@ class Recording:
         if not first:
             if machine.ticks < self.snapshots[-1].ticks:
                 return  # only the newest point of the run is ever snapshotted
-            index = self._ram.add(state.read_memory(machine.uc, self._layout))
+            self._scratch = state.read_memory(machine.uc, self._layout, self._scratch)
+            index = self._ram.add(self._scratch)
             assert index == len(self.snapshots)
         captured = state.capture(machine, self.extras)
         self.snapshots.append(Snapshot(machine.icount, machine.ticks, captured,
@@ -160,7 +162,8 @@ class Recording:
         chosen = self.snapshots[index]
         machine = self.machine
         breakpoints = machine.breakpoints
-        state.write_memory(machine.uc, self._layout, self._ram.at(index))
+        self._scratch = self._ram.at(index, self._scratch)
+        state.write_memory(machine.uc, self._layout, self._scratch)
         state.restore(machine, chosen.machine, self.extras)
         machine.set_breakpoints(breakpoints)  # the user's, not the snapshot's
         machine.at_breakpoint = False

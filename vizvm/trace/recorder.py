@@ -5,8 +5,8 @@ path must not have, so the pages written since the last snapshot are found
 by comparing memory with a copy of it at that snapshot (numpy, as 64-bit
 words: a 20 MiB machine compares in a few milliseconds, see
 docs/performance.md). A snapshot keeps only the pages that differ; memory
-at snapshot k is the first copy with the changed pages of snapshots 1..k
-laid over it.
+at snapshot k is zeros with the changed pages of snapshots 0..k laid over
+it (snapshot 0 keeps the pages that are not all zeros).
 
 The event tape holds every event of the run in order. A run is a pure
 function of its image and settings, so the events after the place a
@@ -41,17 +41,17 @@ class RamHistory:
     def __init__(self, first: np.ndarray) -> None:
         if first.size % PAGE:
             raise ValueError("memory must be a whole number of pages")
-        self._base = first.copy()
-        self._last = first.copy()  # memory at the newest snapshot
-        self._deltas: list[_Delta] = [_Delta(np.zeros(0, np.int64), np.zeros((0, PAGE), np.uint8))]
+        self._last = np.zeros_like(first)  # memory at the newest snapshot
+        self._deltas: list[_Delta] = []
+        self.add(first)  # the first snapshot: its pages that are not all zeros
 
     def __len__(self) -> int:
         return len(self._deltas)
 
     @property
     def nbytes(self) -> int:
-        """What the history holds, the two whole copies included."""
-        return self._base.nbytes + self._last.nbytes + sum(
+        """What the history holds, the whole copy to compare against included."""
+        return self._last.nbytes + sum(
             d.pages.nbytes + d.data.nbytes for d in self._deltas)
 
     def add(self, memory: np.ndarray) -> int:
@@ -68,12 +68,23 @@ class RamHistory:
         """Pages written between snapshot index-1 and index."""
         return len(self._deltas[index].pages)
 
-    def at(self, index: int) -> np.ndarray:
-        """Memory at snapshot `index`, a fresh array."""
-        out = self._base.copy()
+    def at(self, index: int, into: np.ndarray | None = None) -> np.ndarray:
+        """Memory at snapshot `index` (in `into`, a buffer to reuse, or a fresh array):
+        each page copied once, from the newest snapshot up to `index` that wrote it."""
+        if into is not None and into.shape == self._last.shape:
+            out = into
+            out[...] = 0
+        else:
+            out = np.zeros_like(self._last)
         pages = out.reshape(-1, PAGE)
-        for delta in self._deltas[1: index + 1]:
-            pages[delta.pages] = delta.data
+        done = np.zeros(len(pages), bool)  # pages already given by a newer snapshot
+        for delta in reversed(self._deltas[: index + 1]):
+            fresh = ~done[delta.pages]
+            if fresh.all():
+                pages[delta.pages] = delta.data
+            elif fresh.any():
+                pages[delta.pages[fresh]] = delta.data[fresh]
+            done[delta.pages] = True
         return out
 
     def drop(self, index: int) -> None:
