@@ -161,6 +161,9 @@ class Recording:
         """The machine exactly as at snapshot `index`."""
         chosen = self.snapshots[index]
         machine = self.machine
+        if state.regions(machine.uc) != self._layout:
+            raise RuntimeError("the machine's memory map changed since the recording began "
+                               "(a monitor mapped memory late): its snapshots cannot restore it")
         breakpoints = machine.breakpoints
         self._scratch = self._ram.at(index, self._scratch)
         state.write_memory(machine.uc, self._layout, self._scratch)
