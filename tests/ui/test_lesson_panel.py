@@ -171,12 +171,19 @@ def window(qtbot, settings, data, monkeypatch):
     window.close()
 
 
-def start(window: MainWindow, pack_dir: Path, student: str = "Ada Lovelace"):
+def opened(qtbot, panel, pack_dir: Path) -> None:
+    """Open a pack (read in the worker process) and wait for its first lesson."""
+    panel.open_pack(pack_dir)
+    qtbot.waitUntil(lambda: panel.worker.pending == 0, timeout=30000)
+
+
+def start(qtbot, window: MainWindow, pack_dir: Path, student: str = "Ada Lovelace"):
     panel = window.lessons
     panel.settings.setValue("lessons/student", student)
     panel._show_student()
-    assert panel.open_pack(pack_dir) is not None
+    opened(qtbot, panel, pack_dir)
     assert panel.isVisible()
+    assert panel.pack.id == "test-pack" and panel.lesson.id == "basics"
     return panel
 
 
@@ -196,8 +203,8 @@ def test_the_panel_is_a_hidden_dock_toggled_by_ctrl_l(window) -> None:
     assert window.lessons.isVisible()
 
 
-def test_a_lesson_shows_its_question_variant_and_steps(window, pack_dir) -> None:
-    panel = start(window, pack_dir)
+def test_a_lesson_shows_its_question_variant_and_steps(qtbot, window, pack_dir) -> None:
+    panel = start(qtbot, window, pack_dir)
     seed = variants.seed_for("Ada Lovelace", "test-pack", "basics")
     calls = variants.draw(panel.lesson.params, seed)["calls"]
     assert panel.title.text() == "Counting rings and traps"
@@ -211,7 +218,7 @@ def test_a_lesson_shows_its_question_variant_and_steps(window, pack_dir) -> None
 
 def test_a_wrong_then_a_right_answer_and_a_hint_are_recorded(qtbot, window, pack_dir,
                                                               data) -> None:
-    panel = start(window, pack_dir)
+    panel = start(qtbot, window, pack_dir)
     wrong = check(qtbot, panel, "rings", "3")
     assert wrong.startswith(f"<b>{WRONG}")
     assert panel.cards["rings"].feedback.property("verdict") == "wrong"
@@ -236,13 +243,14 @@ def test_answers_come_back_after_closing_and_reopening(qtbot, settings, data, pa
                                                         monkeypatch) -> None:
     monkeypatch.setattr("vizvm.ui.lesson_panel.builtin_pack_dirs", list)
     first = make_window(qtbot, settings)
-    panel = start(first, pack_dir)
+    panel = start(qtbot, first, pack_dir)
     check(qtbot, panel, "rings", "4")
     panel.hint_button.click()
     first.close()
     second = make_window(qtbot, settings)
     panel = second.lessons
     assert panel.isVisible()  # the dock is part of the remembered layout
+    qtbot.waitUntil(lambda: panel.lesson is not None, timeout=30000)
     assert panel.lesson is not None and panel.lesson.id == "basics"  # the pack reopened
     card = panel.cards["rings"]
     assert card.edit.text() == "4"
@@ -252,21 +260,22 @@ def test_answers_come_back_after_closing_and_reopening(qtbot, settings, data, pa
     second.close()
 
 
-def test_a_malformed_pack_shows_its_problems_and_the_app_goes_on(window, pack_dir,
+def test_a_malformed_pack_shows_its_problems_and_the_app_goes_on(qtbot, window, pack_dir,
                                                                   tmp_path) -> None:
     broken = write_pack(tmp_path / "broken")
     (broken / "pack.toml").write_text(PACK.replace('version = "1.0.0"\n', "version = \n"))
     panel = window.lessons
     window.lessons.toggleViewAction().trigger()
-    assert panel.open_pack(broken) is None
-    assert panel.chooser.problems.isVisible()
+    opened(qtbot, panel, broken)
+    assert panel.chooser.problems.isVisible() and panel.pack is None
     assert "pack.toml:4" in panel.chooser.problems.toPlainText()
-    assert panel.open_pack(pack_dir) is not None  # and a good one still opens
+    opened(qtbot, panel, pack_dir)  # and a good one still opens
+    assert panel.pack.id == "test-pack"
     assert not panel.chooser.problems.isVisible()
 
 
 def test_a_run_step_opens_its_program_under_its_techniques(qtbot, window, pack_dir) -> None:
-    panel = start(window, pack_dir)
+    panel = start(qtbot, window, pack_dir)
     panel.next.click()
     assert panel.step.id == "run"
     qtbot.waitUntil(lambda: window.last_frame is not None and len(window.last_frame.panes) == 2
@@ -287,7 +296,7 @@ def test_a_run_step_opens_its_program_under_its_techniques(qtbot, window, pack_d
 
 
 def test_a_prediction_locks_and_only_then_opens_the_panes(qtbot, window, pack_dir) -> None:
-    panel = start(window, pack_dir)
+    panel = start(qtbot, window, pack_dir)
     panel.steps.setCurrentRow(2)
     assert window.program == ""  # nothing opened before the prediction
     assert "Predict first" in panel.note.text()
@@ -298,8 +307,8 @@ def test_a_prediction_locks_and_only_then_opens_the_panes(qtbot, window, pack_di
     assert window.program == "hello" and window.techniques == ("native", "trap-emulate")
 
 
-def test_presentation_mode_scales_the_panel(window, pack_dir) -> None:
-    panel = start(window, pack_dir)
+def test_presentation_mode_scales_the_panel(qtbot, window, pack_dir) -> None:
+    panel = start(qtbot, window, pack_dir)
     before = panel.title.font().pointSizeF()
     window.toggle_presentation()
     assert panel.title.font().pointSizeF() == pytest.approx(before * PRESENTATION_SCALE)
@@ -331,7 +340,7 @@ def shoot(qtbot, widget, name: str) -> None:
 def test_screenshots_normal_and_presenting(qtbot, window, pack_dir) -> None:
     """Pictures to look at (saved under /tmp, never in the repository)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    panel = start(window, pack_dir)
+    panel = start(qtbot, window, pack_dir)
     check(qtbot, panel, "rings", "3")
     panel.hint_button.click()
     panel.cards["rings"].hint_button.click()
@@ -348,7 +357,7 @@ def test_screenshots_normal_and_presenting(qtbot, window, pack_dir) -> None:
 
 def test_a_host_step_runs_off_the_ui_thread_and_shows_its_result(qtbot, window,
                                                                    pack_dir) -> None:
-    panel = start(window, pack_dir)
+    panel = start(qtbot, window, pack_dir)
     panel.steps.setCurrentRow(3)
     host = panel.host
     assert host.isVisible() and host.heading.text().startswith("⏳")
@@ -374,7 +383,7 @@ def test_a_host_step_runs_off_the_ui_thread_and_shows_its_result(qtbot, window,
 def test_export_writes_the_submission(qtbot, window, pack_dir, tmp_path) -> None:
     from vizvm.lessons.bundle import read_bundle
 
-    panel = start(window, pack_dir)
+    panel = start(qtbot, window, pack_dir)
     check(qtbot, panel, "rings", "4")
     written = panel.export_to(tmp_path)
     bundle = read_bundle(written)
@@ -383,23 +392,28 @@ def test_export_writes_the_submission(qtbot, window, pack_dir, tmp_path) -> None
     assert str(written) in panel.note.text()
 
 
-def test_the_built_in_pack_opens_every_lesson(qtbot, settings, data) -> None:
+def test_the_built_in_pack_shows_every_step(qtbot, settings, data) -> None:
+    """Every step of the built-in lessons renders, with a card per check (the panel
+    alone: the window's panes are tested above)."""
     from vizvm.lessons.builtin import builtin_pack_dirs
     from vizvm.lessons.errors import PackError
     from vizvm.lessons.loader import load_pack
+    from vizvm.ui.lesson_panel import LessonPanel
 
-    dirs = builtin_pack_dirs()
     try:
-        packs = [load_pack(d) for d in dirs]
+        packs = [load_pack(d) for d in builtin_pack_dirs()]
     except PackError as exc:
         pytest.skip(f"the built-in pack is being written: {exc}")
     if not packs:
         pytest.skip("no built-in pack in this checkout")
-    window = make_window(qtbot, settings)
-    panel = window.lessons
+    panel = LessonPanel(settings)
+    qtbot.addWidget(panel)
+    opened_steps: list[object] = []
+    panel.open_program.connect(opened_steps.append)
     panel.settings.setValue("lessons/student", "Grace Hopper")
     panel._show_student()
-    window.lessons.toggleViewAction().trigger()
+    panel.show()
+    qtbot.waitUntil(lambda: panel.lesson is not None, timeout=30000)
     assert [p.id for p in panel.chooser.packs] == [p.id for p in packs]
     assert not panel.chooser.problems.isVisible()
     for index, lesson in enumerate(packs[0].lessons):
@@ -411,5 +425,8 @@ def test_the_built_in_pack_opens_every_lesson(qtbot, settings, data) -> None:
             assert panel.text.toPlainText().strip()
             assert set(panel.cards) == {c.id for c in step.checks}
             assert panel.text.refused == []
-    qtbot.waitUntil(lambda: panel.worker.pending == 0, timeout=120000)
-    window.close()
+            assert panel.host.isVisible() == (step.host is not None)
+    runs = [s for lesson in packs[0].lessons for s in lesson.steps
+            if s.kind in {"run", "answer"} and s.program and s.techniques and not s.host]
+    assert len(opened_steps) == len(runs)  # every run step asked the window for its panes
+    panel.close_work()  # host runs still queued are dropped

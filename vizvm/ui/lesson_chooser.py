@@ -33,11 +33,14 @@ class PackChooser(QWidget):
         self.problems.setMaximumHeight(160)
         for widget in (self.problems_title, self.problems):
             widget.setVisible(False)
+        self.loading = QLabel("⏳ Loading lesson packs…")
+        self.loading.setVisible(False)
         form = QFormLayout()
         form.addRow("&Pack", self.pack_box)
         form.addRow("L&esson", self.lesson_box)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.loading)
         layout.addLayout(form)
         layout.addWidget(self.problems_title)
         layout.addWidget(self.problems)
@@ -48,22 +51,6 @@ class PackChooser(QWidget):
     def pack(self) -> Pack | None:
         index = self.pack_box.currentIndex()
         return self.packs[index] if 0 <= index < len(self.packs) else None
-
-    def open_pack(self, path: Path, *, select: bool = True) -> Pack | None:
-        """Load a pack (folder or .zip); its problems shown here when it cannot be."""
-        from vizvm.lessons.errors import PackError
-        from vizvm.lessons.loader import load_pack
-
-        try:
-            pack = load_pack(path)
-        except PackError as exc:
-            self.show_problems(path, [str(p) for p in exc.problems] or [str(exc)])
-            return None
-        except (OSError, ValueError) as exc:  # unreadable, not a pack at all
-            self.show_problems(path, [f"{path}: {exc}"])
-            return None
-        self.show_problems(path, [])
-        return self.add(pack, select=select)
 
     def add(self, pack: Pack, *, select: bool = True) -> Pack:
         for index, known in enumerate(self.packs):

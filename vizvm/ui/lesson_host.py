@@ -2,8 +2,8 @@
 figures as a table, the host's own account of what happened, and its series
 over time as one line per series.
 
-The run itself happens on the panel's worker thread (`run_step_host`), with
-the student's parameters, the same way the checks' answers are computed.
+The run itself happens in the panel's worker process (lesson_jobs.run_host),
+with the student's parameters, the same way the checks' answers are computed.
 """
 
 from __future__ import annotations
@@ -22,10 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vizvm.lessons import variants
-from vizvm.lessons.model import Lesson, Step
-from vizvm.lessons.runs import RunError, program_image
-from vizvm.session import host
+from vizvm.lessons.model import Step
 from vizvm.session.host_result import HostResult
 from vizvm.ui.code_view import monospace
 from vizvm.ui.theme import ORANGE, THEMES, Theme
@@ -35,19 +32,6 @@ SYMBOLS = ("o", "s", "t", "d", "+", "x", "star")
 MARKED_POINTS = 40
 LINE_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine,
                Qt.PenStyle.DashDotLine)
-
-
-def run_step_host(lesson: Lesson, step: Step, values: dict[str, int]) -> HostResult:
-    """The step's host, run once with the student's values (on the worker thread)."""
-    assert step.host is not None
-    where = f"lesson {lesson.id}, step {step.id}"
-    vms = [host.HostVm(vm.name, program_image(lesson, vm.program, vm.technique, where),
-                       vm.technique) for vm in step.host.vms]
-    try:
-        return host.run_host(step.host.scenario, vms, max_insns=step.host.max_insns,
-                             preload=variants.preload(lesson.params, values))
-    except host.HostError as exc:
-        raise RunError(f"{where} ({step.where}): {exc}") from None
 
 
 class HostView(QWidget):

@@ -38,15 +38,15 @@ from PySide6.QtWidgets import (
 from vizvm.lessons import variants
 from vizvm.lessons.builtin import builtin_pack_dirs
 from vizvm.lessons.bundle import SUFFIX
-from vizvm.lessons.checks import CheckError, Verdict, evaluate
+from vizvm.lessons.checks import CheckError, Verdict
 from vizvm.lessons.markdown_check import render_html
 from vizvm.lessons.model import Lesson, Pack, Step
-from vizvm.lessons.runs import StepRuns
 from vizvm.session.host_result import HostResult
 from vizvm.session.views import Frame
+from vizvm.ui import lesson_jobs
 from vizvm.ui.lesson_checks import RIGHT, WRONG, CheckCard, hints_html
 from vizvm.ui.lesson_chooser import PackChooser
-from vizvm.ui.lesson_host import HostView, run_step_host
+from vizvm.ui.lesson_host import HostView
 from vizvm.ui.lesson_programs import OpenRequest, StepProgramError, step_request
 from vizvm.ui.lesson_record import Record
 from vizvm.ui.lesson_view import StepText, without_images
@@ -66,7 +66,6 @@ class LessonPanel(QDockWidget):
                              | Qt.DockWidgetArea.LeftDockWidgetArea)
         self.settings = settings
         self.record = Record()
-        self.runs = StepRuns()
         self.worker = Worker(self)
         self.worker.finished.connect(self._finished)
         self.theme: Theme = THEMES[DEFAULT_THEME]
@@ -82,6 +81,9 @@ class LessonPanel(QDockWidget):
         self.step_hints = 0
         self.hosts: dict[tuple, tuple[Lesson, HostResult]] = {}  # host runs done
         self.loaded = False
+        self._styled: tuple[Theme, float, float] | None = None
+        self.loading = 0  # packs still being read
+        self.last = ""  # the lesson open when the window last closed
         self._build()
         self.hide()
         self.visibilityChanged.connect(lambda shown: shown and self.load_packs())
@@ -206,31 +208,51 @@ class LessonPanel(QDockWidget):
             # the first time: wide enough to read; later, as the student left it
             self.settings.setValue("lessons/sized", True)
             window.resizeDocks([self], [int(520 * self.scale)], Qt.Orientation.Horizontal)
-        last = str(self.settings.value("lessons/last", ""))
+        self.last = str(self.settings.value("lessons/last", ""))
         opened = [Path(p) for p in _strings(self.settings.value("lessons/opened", []))]
-        self.chooser.blockSignals(True)  # no lesson shown (nor panes opened) while loading
-        for path in [*builtin_pack_dirs(), *opened]:
-            if path.exists():
-                self.chooser.open_pack(path, select=False)
-        self.chooser.blockSignals(False)
-        pack_id, _, lesson_id = last.partition("/")
-        if not self.chooser.select(pack_id, lesson_id):
-            first = next((p for p in self.chooser.packs if p.lessons), None)
-            if first is not None:
-                self.chooser.select(first.id, first.lessons[0].id)
+        paths = [p for p in [*builtin_pack_dirs(), *opened] if p.exists()]
+        self.loading = len(paths)
+        self.chooser.loading.setVisible(bool(paths))
+        for path in paths:  # read in the worker: a big pack takes most of a second
+            self.worker.submit(("load", path, False), lesson_jobs.load, str(path))
 
-    def open_pack(self, path: Path) -> Pack | None:
+    def open_pack(self, path: Path) -> None:
         """Open a pack folder (or its pack.toml) or .zip, and show its first lesson."""
         self.show()
         self.load_packs()
         if path.name == "pack.toml":
             path = path.parent
-        pack = self.chooser.open_pack(path)
-        if pack is not None:
-            opened = _strings(self.settings.value("lessons/opened", []))
-            if str(path) not in opened:
-                self.settings.setValue("lessons/opened", [*opened, str(path)])
-        return pack
+        self.worker.submit(("load", path, True), lesson_jobs.load, str(path))
+
+    def _pack_loaded(self, path: Path, chosen: bool, result: object) -> None:
+        if isinstance(result, Pack):
+            self.chooser.blockSignals(not chosen)  # a pack loaded at start shows nothing
+            self.chooser.add(result, select=chosen)
+            self.chooser.blockSignals(False)
+            if chosen:
+                self.chooser.show_problems(path, [])
+                opened = _strings(self.settings.value("lessons/opened", []))
+                if str(path) not in opened:
+                    self.settings.setValue("lessons/opened", [*opened, str(path)])
+        else:
+            problems = (list(result.problems) if isinstance(result, lesson_jobs.Unloadable)
+                        else [f"{path}: {result}"])
+            self.chooser.show_problems(path, problems)
+        if not chosen:
+            self.loading -= 1
+            if self.loading == 0:
+                self.chooser.loading.setVisible(False)
+                self._show_last()
+
+    def _show_last(self) -> None:
+        """The lesson the student had open last time, else the first there is."""
+        if self.lesson is not None:
+            return
+        pack_id, _, lesson_id = self.last.partition("/")
+        if not self.chooser.select(pack_id, lesson_id):
+            first = next((p for p in self.chooser.packs if p.lessons), None)
+            if first is not None:
+                self.chooser.select(first.id, first.lessons[0].id)
 
     def choose_pack(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -411,15 +433,17 @@ class LessonPanel(QDockWidget):
         step, lesson, pack = self.step, self.lesson, self.pack
         if step is None or lesson is None or pack is None:
             return
-        _, check = lesson.check(check_id)
         card = self.cards.get(check_id)
         if card is not None:
             card.set_checking()
-        values, runs = dict(self.values), self.runs
         key = ("check", pack, lesson, step, check_id, answer, self.student, self.seed)
-        self.worker.submit(key, lambda: evaluate(lesson, step, check, answer, values, runs))
+        self.worker.submit(key, lesson_jobs.judge, pack.content_hash, lesson, step.id,
+                           check_id, answer, dict(self.values))
 
     def _finished(self, key: tuple, result: object) -> None:
+        if key[0] == "load":
+            self._pack_loaded(key[1], key[2], result)
+            return
         if key[0] == "host":
             self._host_finished(key, result)
             return
@@ -491,8 +515,9 @@ class LessonPanel(QDockWidget):
             self.host.show_result(cached[1])
             return
         self.host.show_running(step)
-        self.worker.submit(("host", lesson, step, values),
-                           lambda: run_step_host(lesson, step, values))
+        assert self.pack is not None
+        self.worker.submit(("host", lesson, step, values), lesson_jobs.run_host,
+                           self.pack.content_hash, lesson, step.id, values)
 
     def _host_finished(self, key: tuple, result: object) -> None:
         _, lesson, step, values = key
@@ -527,6 +552,9 @@ class LessonPanel(QDockWidget):
     # looks ------------------------------------------------------------------------------
     def set_style(self, theme: Theme, point_size: float, scale: float) -> None:
         """Follow the window: its theme's colours, presentation mode's sizes."""
+        if (theme, point_size, scale) == self._styled:
+            return  # opening panes restyles the window: nothing changed here
+        self._styled = (theme, point_size, scale)
         self.theme, self.scale = theme, scale
         font = QFont()
         font.setPointSizeF(point_size)
