@@ -122,3 +122,25 @@ def test_memory_stays_bounded() -> None:
     recording.go_to(100_000)
     assert recording.machine.icount == 100_000
     assert fingerprint(recording.machine) == fingerprint(straight_to("native", "kernel", 100_000))
+
+
+@pytest.mark.parametrize(("technique", "program"),
+                         [(t, "kernel") for t in ("native", "trap-emulate", "binary-translation",
+                                                  "hardware-assist")] + [("paravirt", "kernel_pv")])
+def test_snapshots_taken_between_single_steps_are_exact(technique: str, program: str) -> None:
+    """Single steps pause where a monitor may be half way (a queued step, an STI
+    shadow, a translator between cache and guest): snapshots taken there restore too."""
+    straight, settings = build(technique, program)
+    straight.run(settings.max_insns)
+    expected = fingerprint(straight)
+    machine, _ = build(technique, program)
+    recording = Recording(machine, interval=97, seconds=None)
+    for _ in range(2_500):
+        machine.advance(machine.ticks + 1)
+        recording.note()
+    assert len(recording.snapshots) > 20
+    for target in (2_400, 1_234, 101, 777):
+        recording.go_to(target)
+        assert machine.icount == target
+    machine.run(settings.max_insns)
+    assert fingerprint(machine) == expected
