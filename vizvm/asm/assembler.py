@@ -40,7 +40,7 @@ class Backend(Protocol):
 
 MISSING_ASSEMBLER = (
     "assembling needs keystone (pip install 'vizvm[authoring]', on x86-64) or GNU as "
-    "(binutils: as, ld and objcopy on the PATH); built-in guests and lessons run without it"
+    "(GNU binutils: as, ld and objcopy on the PATH); built-in guests and lessons run without it"
 )
 
 
