@@ -13,8 +13,9 @@ from vizvm.session.views import PaneView
 
 QtCore = pytest.importorskip("PySide6.QtCore")
 
-from PySide6.QtCore import QPoint, Qt  # noqa: E402
-from PySide6.QtWidgets import QFileDialog  # noqa: E402
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt  # noqa: E402
+from PySide6.QtGui import QMouseEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication, QFileDialog  # noqa: E402
 
 from vizvm.ui.main_window import MainWindow  # noqa: E402
 from vizvm.ui.timeline_bar import Row, columns  # noqa: E402
@@ -102,6 +103,35 @@ def test_a_click_on_the_bar_seeks_there(qtbot, window) -> None:
     until(qtbot, window, lambda f: f.panes[0].icount == bar.icount_at(int(x)))
     assert abs(bar.x_of(window.panes[0].view.icount) - x) <= 1.5
     assert window.panes[1].view.icount == window.panes[0].view.icount  # in lockstep
+
+
+def test_a_drag_seeks_as_it_goes_and_lands_where_released(qtbot, window, monkeypatch) -> None:
+    opened(qtbot, window)
+    window.go_to("native", 3000)
+    until(qtbot, window, lambda f: f.panes[0].icount == 2999)
+    bar = window.travel.bar
+    sent: list[object] = []
+    submit = window.engine.submit
+    monkeypatch.setattr(window.engine, "submit", lambda c: (sent.append(c), submit(c)))
+    rect = bar.track()
+    y = rect.center().y()
+    xs = [rect.left() + rect.width() * f for f in (0.9, 0.7, 0.5, 0.3, 0.2)]
+    press, *moves, release = (QPointF(x, y) for x in xs)
+    send = QApplication.sendEvent
+    button = Qt.MouseButton.LeftButton
+    send(bar, QMouseEvent(QEvent.Type.MouseButtonPress, press, press, button, button,
+                          Qt.KeyboardModifier.NoModifier))
+    for point in moves:
+        send(bar, QMouseEvent(QEvent.Type.MouseMove, point, point, Qt.MouseButton.NoButton,
+                              button, Qt.KeyboardModifier.NoModifier))
+    assert bar.preview == bar.icount_at(moves[-1].x())
+    send(bar, QMouseEvent(QEvent.Type.MouseButtonRelease, release, release, button,
+                          Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+    seeks = [c for c in sent if type(c).__name__ == "Seek"]
+    assert 2 <= len(seeks) < len(xs)  # the first at once, the rest no faster than SEEK_MS
+    assert seeks[-1].icount == bar.icount_at(release.x())
+    until(qtbot, window, lambda f: f.panes[0].icount == seeks[-1].icount)
+    assert bar.preview is None
 
 
 def test_the_bar_draws_the_monitors_events(qtbot, window) -> None:

@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QFont,
     QFontMetrics,
     QFontMetricsF,
+    QImage,
     QMouseEvent,
     QPainter,
     QPen,
@@ -83,11 +84,11 @@ def columns(row: Row, lo: int, hi: int, width: int) -> np.ndarray:
     keep = (row.counts > 0) & (last >= 0) & (first < width)
     first, last = np.clip(first[keep], 0, width - 1), np.clip(last[keep], 0, width - 1)
     counts = row.counts[keep].astype(np.float64)
-    narrow = first == last
-    np.add.at(out, first[narrow], counts[narrow])
-    for a, b, c in zip(first[~narrow], last[~narrow], counts[~narrow], strict=True):
-        out[a: b + 1] += c / (b - a + 1)  # few: at most a few hundred wide bins
-    return out
+    share = counts / (last - first + 1)  # a wide bin's events spread over its columns
+    steps = np.zeros(len(out) + 1, np.float64)
+    np.add.at(steps, first, share)
+    np.add.at(steps, last + 1, -share)
+    return np.cumsum(steps[:-1])
 
 
 class TimelineBar(QWidget):
@@ -159,6 +160,9 @@ class TimelineBar(QWidget):
         self.row_font.setPointSizeF(point_size * 0.85)
         self.line = QFontMetrics(self.label_font).lineSpacing()
         self.row_height = max(8, QFontMetrics(self.row_font).lineSpacing())
+        self._left = max(_text_width(self.count_font, "00,000,000"),  # the count, the names
+                         _text_width(self.label_font, "at instruction")) + 16 * scale
+        self._left += _text_width(self.row_font, SHORT["binary-translation"]) + 10 * scale
         self.updateGeometry()
         self._fix_height()
         self.update()
@@ -169,9 +173,7 @@ class TimelineBar(QWidget):
 
     def track(self) -> QRectF:
         """Where the instruction axis runs, in widget coordinates."""
-        left = max(_text_width(self.count_font, "00,000,000"),
-                   _text_width(self.label_font, "at instruction")) + 16 * self.scale
-        left += _text_width(self.row_font, SHORT["binary-translation"]) + 10 * self.scale
+        left = self._left
         right = self.width() - 12 * self.scale
         top = 4 * self.scale
         bottom = top + max(len(self.rows), 1) * self.row_height
@@ -242,6 +244,12 @@ class TimelineBar(QWidget):
         p.drawRect(rect)
         lo, hi = self.span
         name_x = rect.left() - 6 * scale
+        ratio = self.devicePixelRatioF()
+        colours = [QColor(theme.techniques.get(r.technique, theme.accent)) for r in self.rows]
+        strip = strip_image([columns(r, lo, hi, int(rect.width() * ratio)) for r in self.rows],
+                            colours, int(self.row_height * ratio))
+        strip.setDevicePixelRatio(ratio)
+        p.drawImage(rect.topLeft(), strip)
         for index, row in enumerate(self.rows):
             top = rect.top() + index * self.row_height
             p.setFont(self.row_font)
@@ -253,26 +261,11 @@ class TimelineBar(QWidget):
             p.drawText(QRectF(0, top, name_x, self.row_height),
                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                        SHORT.get(row.technique, row.technique))
-            self._draw_row(p, row, QRectF(rect.left(), top, rect.width(), self.row_height))
         self._draw_axis(p, rect, lo, hi)
         self._draw_marker(p, rect, self.position, QColor(theme.accent), solid=True)
         if self.preview is not None:
             self._draw_marker(p, rect, self.preview, foreground, solid=False)
         p.end()
-
-    def _draw_row(self, p: QPainter, row: Row, box: QRectF) -> None:
-        sums = columns(row, *self.span, int(box.width()))
-        peak = float(sums.max()) if len(sums) else 0.0
-        if peak <= 0:
-            return
-        colour = QColor(self.theme.techniques.get(row.technique, self.theme.accent))
-        used = np.flatnonzero(sums)
-        heights = 2 + (box.height() - 3) * np.log1p(sums[used]) / np.log1p(peak)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(colour)
-        bottom = box.bottom() - 1
-        p.drawRects([QRectF(box.left() + x, bottom - h, 1.0, h)
-                     for x, h in zip(used.tolist(), heights.tolist(), strict=True)])
 
     def _draw_axis(self, p: QPainter, rect: QRectF, lo: int, hi: int) -> None:
         p.setFont(self.label_font)
@@ -327,6 +320,23 @@ class TimelineBar(QWidget):
             self._label(p, QRectF(rect.left(), rect.bottom() + 2, rect.width(),
                                   self.line * 1.2), x, f"going to {icount:,}")
 
+
+
+def strip_image(sums: Sequence[np.ndarray], colours: Sequence[QColor], row_height: int) -> QImage:
+    """The rows' bars as one image, built as a whole array: a bar per pixel column, its
+    height the column's events on a log scale shared by every row (so rows compare)."""
+    width = len(sums[0]) if sums else 0
+    pixels = np.zeros((max(len(sums), 1) * row_height, max(width, 1)), np.uint32)
+    peak = max((float(c.max()) for c in sums if len(c)), default=0.0)
+    if peak > 0:
+        ys = np.arange(row_height)[:, None]
+        for index, (counts, colour) in enumerate(zip(sums, colours, strict=True)):
+            heights = np.where(counts > 0, np.rint(
+                2 + (row_height - 4) * np.log1p(counts) / np.log1p(peak)), 0)
+            bars = (ys >= row_height - 1 - heights[None, :]) & (ys < row_height - 1)
+            pixels[index * row_height: (index + 1) * row_height][bars] = colour.rgba()
+    height, width = pixels.shape
+    return QImage(pixels.tobytes(), width, height, width * 4, QImage.Format.Format_ARGB32).copy()
 
 
 def ticks(lo: int, hi: int, most: int) -> list[int]:
