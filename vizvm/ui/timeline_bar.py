@@ -268,6 +268,8 @@ class TimelineBar(QWidget):
         p.end()
 
     def _draw_axis(self, p: QPainter, rect: QRectF, lo: int, hi: int) -> None:
+        """Round counts under the track; the one under the mouse (or a drag's target) is
+        placed first and wins over any it would overlap."""
         p.setFont(self.label_font)
         p.setPen(QColor(self.theme.muted))
         below = QRectF(rect.left(), rect.bottom() + 2, rect.width(), self.line * 1.2)
@@ -275,33 +277,40 @@ class TimelineBar(QWidget):
             p.drawText(below, Qt.AlignmentFlag.AlignLeft,
                        "nothing recorded yet: step (F11) or run (F5), then come back here")
             return
-        p.drawText(below, Qt.AlignmentFlag.AlignLeft, f"{lo:,}")
-        end = f"{hi:,} recorded"
-        p.drawText(below, Qt.AlignmentFlag.AlignRight, end)
+        focus = None
+        if self.preview is not None:
+            text = f"going to {self.preview:,}"
+            focus = self._plate(below, self.x_of(self.preview), text), text
+        elif self.hover is not None:
+            text = f"go to {self.hover:,}"
+            focus = self._plate(below, self.x_of(self.hover), text), text
+            p.setPen(QPen(QColor(self.theme.muted), 1, Qt.PenStyle.DotLine))
+            x = self.x_of(self.hover)
+            p.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
         room = _text_width(self.label_font, f"{hi:,}") * 2.5  # a label's space between ticks
-        clear = (below.left() + room / 2, below.right() - _text_width(self.label_font, end)
-                 - room / 3)
+        end = f"{hi:,} recorded"
+        labels = [(self._plate(below, below.left(), f"{lo:,}"), f"{lo:,}"),
+                  (self._plate(below, below.right(), end), end)]  # the ends first
         for value in ticks(lo, hi, max(1, int(rect.width() / room))):
             x = self.x_of(value)
             p.setPen(QPen(QColor(self.theme.muted), 1))
             p.drawLine(QPointF(x, rect.bottom()), QPointF(x, rect.bottom() + 4 * self.scale))
-            if clear[0] < x < clear[1]:
-                p.drawText(QRectF(x - room / 2, below.top(), room, below.height()),
-                           Qt.AlignmentFlag.AlignHCenter, f"{value:,}")
-        if self.hover is not None and self.preview is None:
-            p.setPen(QPen(QColor(self.theme.muted), 1, Qt.PenStyle.DotLine))
-            x = self.x_of(self.hover)
-            p.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
-            self._label(p, below, x, f"go to {self.hover:,}")
+            plate = self._plate(below, x, f"{value:,}")
+            if not any(plate.intersects(other) for other, _ in labels):
+                labels.append((plate, f"{value:,}"))
+        p.setPen(QColor(self.theme.muted))
+        for plate, text in labels:
+            if focus is None or not plate.intersects(focus[0]):
+                p.drawText(plate, Qt.AlignmentFlag.AlignCenter, text)
+        if focus is not None:
+            p.setPen(QColor(self.theme.foreground))
+            p.drawText(focus[0], Qt.AlignmentFlag.AlignCenter, focus[1])
 
-    def _label(self, p: QPainter, below: QRectF, x: float, text: str) -> None:
-        """A count under the axis at x, on a plate so the ends' labels never show through."""
+    def _plate(self, below: QRectF, x: float, text: str) -> QRectF:
+        """Where a label centred at x goes, kept inside the axis."""
         width = _text_width(self.label_font, text) + 8 * self.scale
         left = min(max(x - width / 2, below.left()), below.right() - width)
-        plate = QRectF(left, below.top(), width, below.height())
-        p.fillRect(plate, QColor(self.theme.background))
-        p.setPen(QColor(self.theme.foreground))
-        p.drawText(plate, Qt.AlignmentFlag.AlignCenter, text)
+        return QRectF(left, below.top(), width, below.height())
 
     def _draw_marker(self, p: QPainter, rect: QRectF, icount: int, colour: QColor,
                      *, solid: bool) -> None:
@@ -316,9 +325,6 @@ class TimelineBar(QWidget):
             p.drawPolygon(QPolygonF([QPointF(x - size, y - sign * size * 0.2),
                                      QPointF(x + size, y - sign * size * 0.2),
                                      QPointF(x, y + sign * size)]))
-        if not solid:
-            self._label(p, QRectF(rect.left(), rect.bottom() + 2, rect.width(),
-                                  self.line * 1.2), x, f"going to {icount:,}")
 
 
 
