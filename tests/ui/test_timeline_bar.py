@@ -9,6 +9,8 @@ import json
 import numpy as np
 import pytest
 
+from vizvm.session import runner, snapshots
+from vizvm.session.program import load
 from vizvm.session.views import PaneView
 
 QtCore = pytest.importorskip("PySide6.QtCore")
@@ -87,6 +89,9 @@ def test_back_to_the_previous_event(qtbot, window) -> None:
     until(qtbot, window, lambda f: "back to the event" in f.message)
     assert window.panes[1].view.icount < before
     assert window.panes[1].view.icount <= last_event
+    once = window.panes[1].view.icount
+    window.travel.back_to_event()  # and again, to the one before
+    until(qtbot, window, lambda f: f.panes[1].icount < once)
 
 
 def test_a_click_on_the_bar_seeks_there(qtbot, window) -> None:
@@ -178,13 +183,22 @@ def test_a_snapshot_saved_and_opened_is_the_same_moment(qtbot, window, tmp_path,
     assert current(view) == seen[5]
 
 
+@pytest.fixture(scope="module")
+def snapshot_bytes(tmp_path_factory) -> bytes:
+    """A good snapshot file's bytes, written by the session layer, to damage."""
+    settings = runner.Settings(technique="native")
+    machine = runner.build(load("holes").image, settings)
+    machine.advance(50)
+    path = tmp_path_factory.mktemp("snap") / "good.vizvm-snap"
+    snapshots.save_snapshot(machine, path, program=load("holes"), settings=settings)
+    return path.read_bytes()
+
+
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "future"])
-def test_a_bad_snapshot_is_a_message_not_a_crash(qtbot, window, tmp_path, damage) -> None:
+def test_a_bad_snapshot_is_a_message_not_a_crash(qtbot, window, tmp_path, damage,
+                                                 snapshot_bytes) -> None:
     opened(qtbot, window)
-    good = tmp_path / "good.vizvm-snap"
-    window.travel.save_snapshot(0, str(good))
-    until(qtbot, window, lambda f: f.message.startswith("saved "))
-    data = good.read_bytes()
+    data = snapshot_bytes
     bad = tmp_path / "bad.vizvm-snap"
     bad.write_bytes({"garbage": b"not a snapshot at all",
                      "truncated": data[: len(data) // 2],
