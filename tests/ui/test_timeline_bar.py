@@ -139,6 +139,19 @@ def test_a_drag_seeks_as_it_goes_and_lands_where_released(qtbot, window, monkeyp
     assert bar.preview is None
 
 
+def test_keys_on_the_bar_move_through_the_recording(qtbot, window) -> None:
+    opened(qtbot, window)
+    stepped(qtbot, window, 3)
+    bar = window.travel.bar
+    bar.setFocus()
+    qtbot.keyClick(bar, Qt.Key.Key_Left)
+    until(qtbot, window, lambda f: f.panes[0].icount == 2)
+    qtbot.keyClick(bar, Qt.Key.Key_Home)
+    until(qtbot, window, lambda f: f.panes[0].icount == 0)
+    qtbot.keyClick(bar, Qt.Key.Key_End)
+    until(qtbot, window, lambda f: f.panes[0].icount == 3)
+
+
 def test_the_bar_draws_the_monitors_events(qtbot, window) -> None:
     opened(qtbot, window)
     window.go_to("native", 3000)

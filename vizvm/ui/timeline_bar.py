@@ -26,6 +26,7 @@ from PySide6.QtGui import (
     QFontMetrics,
     QFontMetricsF,
     QImage,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPen,
@@ -100,10 +101,12 @@ class TimelineBar(QWidget):
         super().__init__()
         self.setObjectName("timeline")
         self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # arrows, Home, End: see keyPressEvent
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setToolTip("The recorded run: click or drag to go to any instruction "
-                        "(Shift+F11 steps back, Ctrl+F8 goes back to the previous event). "
-                        "Each row: that technique's monitor events over guest time.")
+        self.setToolTip("The recorded run: click or drag to go to any instruction, or use "
+                        "the arrows, Page Up/Down, Home and End here (Shift+F11 steps back, "
+                        "Ctrl+F8 goes back to the previous event). Each row: that "
+                        "technique's monitor events over guest time.")
         self.theme: Theme = THEMES[DEFAULT_THEME]
         self.scale = 1.0
         self.pane = 0  # the pane whose instruction counts the bar shows
@@ -215,6 +218,21 @@ class TimelineBar(QWidget):
         self.preview, self._sent = None, None
         self.update()
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        """With the bar focused: Left/Right one instruction, Page Up/Down a tenth of the
+        recording, Home/End its ends."""
+        lo, hi = self.recorded
+        tenth = max(1, (hi - lo) // 10)
+        moves = {Qt.Key.Key_Left: self.position - 1, Qt.Key.Key_Right: self.position + 1,
+                 Qt.Key.Key_PageUp: self.position - tenth,
+                 Qt.Key.Key_PageDown: self.position + tenth,
+                 Qt.Key.Key_Home: lo, Qt.Key.Key_End: hi}
+        target = moves.get(Qt.Key(event.key()))
+        if target is None or hi <= lo:
+            super().keyPressEvent(event)
+            return
+        self.seek_requested.emit(self.pane, min(max(target, lo), hi))
+
     def leaveEvent(self, event: object) -> None:  # noqa: N802 - Qt API
         self.hover = None
         self.update()
@@ -242,6 +260,9 @@ class TimelineBar(QWidget):
         p.fillRect(rect, QColor(theme.surface))
         p.setPen(QPen(QColor(theme.grid), 1))
         p.drawRect(rect)
+        if self.hasFocus():  # the keys act here
+            p.setPen(QPen(QColor(theme.accent), max(1.0, scale), Qt.PenStyle.DashLine))
+            p.drawRect(rect.adjusted(-2, -2, 2, 2))
         lo, hi = self.span
         name_x = rect.left() - 6 * scale
         ratio = self.devicePixelRatioF()
