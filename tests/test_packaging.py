@@ -157,10 +157,11 @@ def test_the_icns_container_length_adds_up() -> None:
 
 def test_the_svg_renders(monkeypatch) -> None:
     pytest.importorskip("PySide6.QtSvg")
-    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
 
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    _app = QGuiApplication.instance() or QGuiApplication([])
+    # a QApplication, not a QGuiApplication: the window's tests later reuse this one
+    _app = QApplication.instance() or QApplication([])
     png = render_icons.render(render_icons.SVG, 32)
     assert png.startswith(PNG)
     assert struct.unpack(">II", png[16:24]) == (32, 32)
