@@ -83,6 +83,6 @@ def _text(entries: list[dict]) -> str:
             continue
         out.append(f"{entry['title']} ({entry['id']} {entry['version']}, {entry['path']})")
         rows = [(lesson["id"], lesson["title"], lesson["steps"], lesson["points"],
-                 lesson["minutes"]) for lesson in entry["lessons"]]
-        out += [table(["lesson", "title", "steps", "points", "minutes"], rows), ""]
+                 lesson["minutes"], lesson["question"]) for lesson in entry["lessons"]]
+        out += [table(["lesson", "title", "steps", "points", "minutes", "question"], rows), ""]
     return "\n".join(out).rstrip()
