@@ -295,6 +295,24 @@ def test_a_run_step_opens_its_program_under_its_techniques(qtbot, window, pack_d
     assert check(qtbot, panel, "ebx", str(calls + 1)).startswith(f"<b>{RIGHT}")
 
 
+def test_the_keyboard_checks_an_answer(qtbot, window, pack_dir) -> None:
+    panel = start(qtbot, window, pack_dir)
+    card = panel.cards["rings"]
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)  # shortcuts need the window active
+    card.edit.setFocus()
+    qtbot.keyClicks(card.edit, "4")
+    qtbot.keyClick(card.edit, QtCore.Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: card.feedback.text().startswith(f"<b>{RIGHT}"), timeout=30000)
+    panel.go(2)
+    card = panel.cards["cli"]
+    qtbot.waitUntil(card.isVisible)  # a widget added to a shown layout shows a moment later
+    card.buttons[1].setFocus()
+    qtbot.keyClick(card.buttons[1], QtCore.Qt.Key.Key_Space)  # choose "no"
+    qtbot.keyClick(card.buttons[1], QtCore.Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: card.feedback.text().startswith(f"<b>{WRONG}"), timeout=30000)
+
+
 def test_a_prediction_locks_and_only_then_opens_the_panes(qtbot, window, pack_dir) -> None:
     panel = start(qtbot, window, pack_dir)
     panel.steps.setCurrentRow(2)

@@ -13,6 +13,7 @@ import re
 from html import escape, unescape
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -56,12 +57,13 @@ class CheckCard(QFrame):
         self.prompt.setOpenExternalLinks(False)
         self.points = QLabel(f"{check.points} point{'s' if check.points != 1 else ''}")
         self.buttons: list[QAbstractButton] = []
+        self.choice_texts: list[QLabel] = []
         self.group: QButtonGroup | None = None
         self.edit: QLineEdit | None = None
         self.picker: QComboBox | None = None
         self.gate: QLabel | None = None
         self.check_button = QPushButton("Check")
-        self.check_button.setToolTip("Check this answer (Enter in the answer field)")
+        self.check_button.setToolTip("Check this answer (Enter, anywhere in this question)")
         self.check_button.clicked.connect(self.submit)
         self.hint_button = QPushButton("Hint")
         self.hint_button.setVisible(bool(check.hints))
@@ -89,6 +91,11 @@ class CheckCard(QFrame):
         layout.addLayout(row)
         layout.addWidget(self.feedback)
         layout.addWidget(self.hints)
+        # keyboard: Enter anywhere in the card checks it (a radio button, a field)
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.submit)
 
     def _answer_widget(self, choices_html: list[str]) -> QWidget:
         box = QWidget()
@@ -101,11 +108,17 @@ class CheckCard(QFrame):
             self.group = QButtonGroup(box)
             self.group.setExclusive(not many)
             for index, label in enumerate(labels):
+                # the text beside the button, wrapped: a button's own text never wraps
                 button: QAbstractButton = QCheckBox() if many else QRadioButton()
-                button.setText(_plain(label))
+                button.setAccessibleName(_plain(label))
+                text = _ChoiceText(_plain(label), button)
                 self.group.addButton(button, index)
                 self.buttons.append(button)
-                layout.addWidget(button)
+                self.choice_texts.append(text)
+                row = QHBoxLayout()
+                row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+                row.addWidget(text, 1)
+                layout.addLayout(row)
         elif kind == "events" and self.check.technique:
             self.gate = QLabel("")
             layout.addWidget(self.gate)
@@ -119,7 +132,7 @@ class CheckCard(QFrame):
         else:
             self.edit = QLineEdit()
             self.edit.setPlaceholderText(TYPED.get(kind, "your answer"))
-            self.edit.returnPressed.connect(self.submit)
+            self.edit.returnPressed.connect(self.submit)  # a second submit is ignored
             layout.addWidget(self.edit)
         return box
 
@@ -204,6 +217,8 @@ class CheckCard(QFrame):
         free = not self.locked
         for button in self.buttons:
             button.setEnabled(free)
+        for text in self.choice_texts:
+            text.setEnabled(free)
         for widget in (self.edit, self.picker):
             if widget is not None:
                 widget.setEnabled(free)
@@ -231,6 +246,22 @@ class CheckCard(QFrame):
             f"color: {theme.foreground}; border: 0px;"
             f" border-left: {int(6 * self.scale)}px solid {colour};"
             f" padding-left: {int(6 * self.scale)}px;")
+
+
+class _ChoiceText(QLabel):
+    """A choice's words: a click on them is a click on their button."""
+
+    def __init__(self, text: str, button: QAbstractButton) -> None:
+        super().__init__(text)
+        self.button = button
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setBuddy(button)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if self.button.isEnabled():
+            self.button.click()
+        super().mouseReleaseEvent(event)
 
 
 def hints_html(hints: list[str]) -> str:

@@ -8,6 +8,8 @@ with the student's parameters, the same way the checks' answers are computed.
 
 from __future__ import annotations
 
+from html import escape
+
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
@@ -25,10 +27,13 @@ from PySide6.QtWidgets import (
 from vizvm.lessons.model import Step
 from vizvm.session.host_result import HostResult
 from vizvm.ui.code_view import monospace
+from vizvm.ui.plots import CompactAxis
 from vizvm.ui.theme import ORANGE, THEMES, Theme
 
 LINE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", ORANGE, "#56B4E9", "#999999")
 SYMBOLS = ("o", "s", "t", "d", "+", "x", "star")
+MARKS = ("●", "■", "▼", "◆", "+", "x", "★")  # the symbols, as the legend writes them
+LINE_KEYS = ("━━", "╍╍", "┅┅", "━╍")  # solid, dashed, dotted, dash-dot
 MARKED_POINTS = 40
 LINE_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine,
                Qt.PenStyle.DashDotLine)
@@ -48,11 +53,13 @@ class HostView(QWidget):
         header = self.figures.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(axisItems={"left": CompactAxis("left")})
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setMenuEnabled(False)
         self.plot.setLabel("bottom", "time slot")
-        self.legend = self.plot.addLegend(offset=(10, 10))
+        self.legend = QLabel("")  # above the plot, not over its lines
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.serial = QPlainTextEdit()
         self.log = QPlainTextEdit()
         self.titles = [QLabel("Figures"), QLabel("Over time"), QLabel("Each VM's serial output"),
@@ -63,13 +70,16 @@ class HostView(QWidget):
         for title, widget in zip(self.titles, (self.figures, self.plot, self.serial, self.log),
                                  strict=True):
             layout.addWidget(title)
+            if widget is self.plot:
+                layout.addWidget(self.legend)
             layout.addWidget(widget)
         for text in (self.serial, self.log):
             text.setReadOnly(True)
         self._parts_visible(False)
 
     def _parts_visible(self, shown: bool) -> None:
-        for widget in (*self.titles, self.figures, self.plot, self.serial, self.log):
+        for widget in (*self.titles, self.figures, self.plot, self.legend, self.serial,
+                       self.log):
             widget.setVisible(shown)
 
     def show_running(self, step: Step) -> None:
@@ -102,16 +112,16 @@ class HostView(QWidget):
         self.figures.setVisible(bool(result.figures))
         self.titles[0].setVisible(bool(result.figures))
         self.plot.setVisible(bool(result.series))
+        self.legend.setVisible(bool(result.series))
         self.titles[1].setVisible(bool(result.series))
         self._draw()
         self._sizes()
 
     def _draw(self) -> None:
         self.plot.clear()
-        self.legend.clear()
         if self.result is None:
             return
-        longest = 1
+        longest, keys = 1, []
         for index, (name, values) in enumerate(self.result.series.items()):
             colour = LINE_COLOURS[index % len(LINE_COLOURS)]
             pen = pg.mkPen(colour, width=2.5 * self.scale,
@@ -122,6 +132,11 @@ class HostView(QWidget):
                            if few else None, symbolSize=8 * self.scale, symbolBrush=colour,
                            symbolPen=colour)
             longest = max(longest, len(values))
+            keys.append(f'<span style="white-space: nowrap"><span style="color:{colour}">'
+                        f'{LINE_KEYS[index % len(LINE_KEYS)]}'
+                        f' {MARKS[index % len(MARKS)] if few else ""}</span>&nbsp;'
+                        f'{escape(name.replace("_", " "))}</span>')
+        self.legend.setText(" &nbsp;&nbsp; ".join(keys))
         self.plot.setXRange(0, max(longest - 1, 1), padding=0.05)
 
     def set_style(self, theme: Theme, point_size: float, scale: float) -> None:
@@ -144,11 +159,7 @@ class HostView(QWidget):
             axis.setStyle(tickFont=font)
             axis.setLabel(axis.labelText, color=theme.foreground,
                           **{"font-size": f"{point_size:g}pt"})
-        self.legend.setLabelTextColor(theme.foreground)
-        backdrop = pg.mkColor(theme.surface)
-        backdrop.setAlpha(210)  # the lines stay visible behind the legend
-        self.legend.setBrush(pg.mkBrush(backdrop))
-        self.legend.setLabelTextSize(f"{point_size:g}pt")
+        self.legend.setFont(font)
         self._draw()
         self._sizes()
 

@@ -17,7 +17,7 @@ from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QFont, QKeySequence
+from PySide6.QtGui import QColor, QFont, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -149,6 +149,7 @@ class LessonPanel(QDockWidget):
         work_layout.addStretch(1)
         self.work = QScrollArea()
         self.work.setWidgetResizable(True)
+        self.work.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # wrap
         self.work.setWidget(work)
         reading = QWidget()  # the step's title above its text
         reading_layout = QVBoxLayout(reading)
@@ -367,6 +368,9 @@ class LessonPanel(QDockWidget):
         self.next.setEnabled(index < len(self.lesson.steps) - 1)
         self.note.setVisible(False)
         self.host.setVisible(step.host is not None)
+        # a step with nothing to do but read gives the text all the room
+        self.work.setVisible(bool(step.checks or step.hints or step.host
+                                  or step.kind == "predict"))
         self.opened = None
         if step.host is not None:
             self._run_host(step)
@@ -426,6 +430,7 @@ class LessonPanel(QDockWidget):
     def _say(self, text: str) -> None:
         self.note.setText(text)
         self.note.setVisible(True)
+        self.work.setVisible(True)
 
     # checking ---------------------------------------------------------------------------
     def submit(self, check_id: str, answer: str) -> None:
@@ -580,6 +585,13 @@ class LessonPanel(QDockWidget):
                                 f" padding-left: {int(6 * scale)}px;")
         self.hint_text.setStyleSheet(f"color: {theme.foreground}; background: {theme.surface};"
                                      f" padding: {int(4 * scale)}px;")
+        # the current step: the theme's accent behind text in the background's colour,
+        # legible in every theme (white on sky blue was not)
+        colours = self.steps.palette()
+        for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+            colours.setColor(group, QPalette.ColorRole.Highlight, QColor(theme.accent))
+            colours.setColor(group, QPalette.ColorRole.HighlightedText, QColor(theme.background))
+        self.steps.setPalette(colours)
         for bar in (self.lesson_bar, self.pack_bar):
             bar.setMinimumHeight(int(bar.fontMetrics().height() * 1.4))
         for card in self.cards.values():
