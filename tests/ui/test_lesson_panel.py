@@ -260,6 +260,21 @@ def test_answers_come_back_after_closing_and_reopening(qtbot, settings, data, pa
     second.close()
 
 
+def test_an_unusable_progress_folder_is_said_and_the_lesson_goes_on(qtbot, settings, tmp_path,
+                                                                    monkeypatch,
+                                                                    pack_dir) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    monkeypatch.setenv("VIZVM_DATA_DIR", str(blocker))
+    monkeypatch.setattr("vizvm.ui.lesson_panel.builtin_pack_dirs", list)
+    window = make_window(qtbot, settings)
+    panel = start(qtbot, window, pack_dir)
+    assert "Your progress could not be" in panel.note.text()
+    assert "not-a-folder" in panel.note.text()
+    assert check(qtbot, panel, "rings", "4").startswith(f"<b>{RIGHT}")  # still judged
+    window.close()
+
+
 def test_a_malformed_pack_shows_its_problems_and_the_app_goes_on(qtbot, window, pack_dir,
                                                                   tmp_path) -> None:
     broken = write_pack(tmp_path / "broken")

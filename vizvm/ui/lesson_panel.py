@@ -48,7 +48,7 @@ from vizvm.ui.lesson_checks import RIGHT, WRONG, CheckCard, hints_html
 from vizvm.ui.lesson_chooser import PackChooser
 from vizvm.ui.lesson_host import HostView
 from vizvm.ui.lesson_programs import OpenRequest, StepProgramError, step_request
-from vizvm.ui.lesson_record import Record
+from vizvm.ui.lesson_record import TROUBLE, Record
 from vizvm.ui.lesson_view import StepText, without_images
 from vizvm.ui.lesson_work import Worker
 from vizvm.ui.theme import DEFAULT_THEME, THEMES, Theme
@@ -277,8 +277,8 @@ class LessonPanel(QDockWidget):
         assert self.pack is not None
         try:
             written = self.record.export(self.student, self.pack, path)
-        except (OSError, ValueError) as exc:
-            self._say(f"{WRONG} The submission could not be written: {exc}")
+        except (*TROUBLE, ValueError) as exc:
+            self._say(f"{WRONG} The submission could not be written: {escape(str(exc))}")
             return None
         self._say(f"{RIGHT} Your submission is in {written}.")
         return written
@@ -358,6 +358,11 @@ class LessonPanel(QDockWidget):
         self.steps.scrollToItem(self.steps.item(index))
         self.settings.setValue(f"lessons/step/{self.pack.id}/{self.lesson.id}", index)
         self.step_title.setText(f"Step {index + 1} of {len(self.lesson.steps)}: {step.title}")
+        self.note.setVisible(False)
+        self.host.setVisible(step.host is not None)
+        # a step with nothing to do but read gives the text all the room
+        self.work.setVisible(bool(step.checks or step.hints or step.host
+                                  or step.kind == "predict"))
         self._show_text(step)
         self._show_cards(step)
         self.record.step_opened(self.lesson, step)
@@ -366,11 +371,6 @@ class LessonPanel(QDockWidget):
         self._show_step_hints(step)
         self.previous.setEnabled(index > 0)
         self.next.setEnabled(index < len(self.lesson.steps) - 1)
-        self.note.setVisible(False)
-        self.host.setVisible(step.host is not None)
-        # a step with nothing to do but read gives the text all the room
-        self.work.setVisible(bool(step.checks or step.hints or step.host
-                                  or step.kind == "predict"))
         self.opened = None
         if step.host is not None:
             self._run_host(step)
@@ -401,7 +401,7 @@ class LessonPanel(QDockWidget):
             attempt = self.record.answers.get(check.id)
             if attempt is not None:
                 card.set_answer(attempt.answer)
-                card.show_verdict(attempt.correct, attempt.points, "(checked earlier)")
+                card.show_verdict(attempt.correct, attempt.points, "your answer from before")
             if check.kind == "events" and check.technique:
                 card.set_ran(ran or (attempt is not None and attempt.answer == "ran"))
             card.show_hint(self.record.hints_seen(self.lesson, check.id))
@@ -540,6 +540,9 @@ class LessonPanel(QDockWidget):
         lesson, pack = self.lesson, self.pack
         if lesson is None or pack is None:
             return
+        if self.record.problem:  # the progress database could not be used: say so, once
+            self._say(f"⚠ {escape(self.record.problem)}")
+            self.record.problem = ""
         for row, step in enumerate(lesson.steps):
             item = self.steps.item(row)
             if item is not None:
