@@ -23,8 +23,9 @@ from vizvm.lessons.errors import Problem
 from vizvm.lessons.model import Where
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-_PARSER = MarkdownIt("commonmark")  # html on: so that raw HTML shows up as tokens
-_RENDERER = MarkdownIt("commonmark", {"html": False})
+# CommonMark plus GitHub's tables, which lessons comparing techniques need
+_PARSER = MarkdownIt("commonmark").enable("table")  # html on: raw HTML shows up as tokens
+_RENDERER = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def image_reason(src: str) -> str | None:
