@@ -7,7 +7,7 @@ from lesson_factory import lesson, step
 from vizvm import guests
 from vizvm.asm.assembler import assemble
 from vizvm.lessons.model import Host, HostVm, Param, Program, Where
-from vizvm.lessons.runs import RunError, StepRuns
+from vizvm.lessons.runs import RunError, SparseRam, StepRuns
 from vizvm.session import runner
 from vizvm.trace.events import Kind
 
@@ -144,3 +144,15 @@ def test_a_host_vm_out_of_budget_is_a_lesson_error() -> None:
     demo = lesson(hosted, programs={"loop": program("loop", LOOP_SOURCE)})
     with pytest.raises(RunError, match="under spin's native used its whole budget of 2,000"):
         StepRuns().quantities(demo, hosted, "native", {})
+
+
+def test_the_ram_kept_is_only_its_non_zero_pages() -> None:
+    ram = bytearray(5 * 4096)
+    ram[4094:4098] = b"\x01\x02\x03\x04"  # a word across a page boundary
+    ram[-4:] = b"\xff\xff\xff\xff"
+    sparse = SparseRam(bytes(ram))
+    assert len(sparse._pages) == 3
+    assert sparse.word(4094) == 0x04030201
+    assert sparse.word(8192) == 0 and sparse.word(len(ram) - 4) == 0xFFFFFFFF
+    with pytest.raises(IndexError):
+        sparse.word(len(ram) - 3)

@@ -8,7 +8,6 @@ with the same values, so runs are cached by lesson, step, technique and values.
 
 from __future__ import annotations
 
-import struct
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ from vizvm.session import runner
 from vizvm.trace.events import Kind
 
 PARAVIRT = "paravirt"
+PAGE = 4096
+_ZERO_PAGE = bytes(PAGE)
 MONITOR_ENTRIES = (Kind.TRAP, Kind.CALLOUT, Kind.VM_EXIT, Kind.HYPERCALL)
 
 
@@ -28,26 +29,53 @@ class RunError(ValueError):
     budget or failed. The message names the lesson, the step and the technique."""
 
 
+class SparseRam:
+    """A run's RAM at the end, kept as its non-zero pages only: a guest touches a few
+    pages of its 16 MiB, and a class's worth of cached runs must not hold 16 MiB each."""
+
+    def __init__(self, ram: bytes) -> None:
+        self.size = len(ram)
+        view = memoryview(ram)
+        self._pages = {n: bytes(view[n * PAGE:(n + 1) * PAGE])
+                       for n in range(-(-len(ram) // PAGE))
+                       if view[n * PAGE:(n + 1) * PAGE] != _ZERO_PAGE[: len(view[n * PAGE:])]}
+
+    def read(self, address: int, size: int) -> bytes:
+        out = bytearray()
+        while size:
+            page, offset = divmod(address, PAGE)
+            take = min(size, PAGE - offset)
+            out += self._pages.get(page, _ZERO_PAGE)[offset:offset + take]
+            address, size = address + take, size - take
+        return bytes(out)
+
+    def word(self, address: int) -> int:
+        """The little-endian dword at `address` (IndexError outside the RAM)."""
+        if address < 0 or address + 4 > self.size:
+            raise IndexError(address)
+        return int.from_bytes(self.read(address, 4), "little")
+
+
 @dataclass(frozen=True)
 class Run:
     summary: runner.Summary
-    ram: bytes  # the guest's RAM at the end, for memory.ADDRESS
+    ram: SparseRam  # the guest's RAM at the end, for memory.ADDRESS
 
 
 class Quantities(dict[str, object]):
     """Every quantity of one run; `memory.ADDRESS` keys are read from the RAM on demand."""
 
-    def __init__(self, values: dict[str, object], ram: bytes = b"") -> None:
+    def __init__(self, values: dict[str, object], ram: SparseRam | None = None) -> None:
         super().__init__(values)
         self._ram = ram
 
     def __missing__(self, key: str) -> object:
-        if not key.startswith("memory."):
+        if not key.startswith("memory.") or self._ram is None:
             raise KeyError(key)
-        address = _address(key.removeprefix("memory."))
-        if address < 0 or address + 4 > len(self._ram):
-            raise KeyError(key)
-        return struct.unpack_from("<I", self._ram, address)[0]
+        try:
+            return self._ram.word(_address(key.removeprefix("memory.")))
+        except IndexError:
+            raise KeyError(key) from None
 
 
 def _address(text: str) -> int:
@@ -113,7 +141,7 @@ def _make(lesson: Lesson, step: Step, technique: str, values: dict[str, int]) ->
                                preload=_preload(lesson, values))
     summary, machine = runner.run(image, settings)
     _judge(lesson, step, technique, summary)
-    return Run(summary, machine.ram())
+    return Run(summary, SparseRam(machine.ram()))
 
 
 def summary_quantities(s: runner.Summary) -> dict[str, object]:
