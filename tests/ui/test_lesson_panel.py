@@ -216,6 +216,24 @@ def test_a_lesson_shows_its_question_variant_and_steps(qtbot, window, pack_dir) 
     assert panel.text.refused == []  # the pack's own image loaded
 
 
+def test_the_name_is_asked_once_and_picks_the_variant(qtbot, window, pack_dir) -> None:
+    panel = window.lessons
+    panel.toggleViewAction().trigger()
+    assert not panel.body.isEnabled() and panel.student_edit.isVisible()
+    qtbot.keyClicks(panel.student_edit, "Alan Turing")
+    qtbot.keyClick(panel.student_edit, QtCore.Qt.Key.Key_Return)
+    assert panel.body.isEnabled() and not panel.student_edit.isVisible()
+    assert panel.settings.value("lessons/student") == "Alan Turing"
+    opened(qtbot, panel, pack_dir)
+    seed = variants.seed_for("Alan Turing", "test-pack", "basics")
+    assert f"(seed {seed})" in panel.variant.text()
+    panel.student_button.click()  # Change name…
+    panel.student_edit.setText("Grace Hopper")
+    panel.student_button.click()
+    assert f"(seed {variants.seed_for('Grace Hopper', 'test-pack', 'basics')})" in \
+        panel.variant.text()
+
+
 def test_a_wrong_then_a_right_answer_and_a_hint_are_recorded(qtbot, window, pack_dir,
                                                               data) -> None:
     panel = start(qtbot, window, pack_dir)
@@ -225,7 +243,7 @@ def test_a_wrong_then_a_right_answer_and_a_hint_are_recorded(qtbot, window, pack
     right = check(qtbot, panel, "rings", "0x4")
     assert right.startswith(f"<b>{RIGHT} 2 of 2 points</b> · Right: the answer is 4")
     assert panel.steps.item(0).text().startswith(RIGHT)
-    assert panel.lesson_bar.text() == "Lesson: 2 of 6 points"
+    assert panel.lesson_bar.text() == "This lesson: 2 of 6 points"
     panel.cards["rings"].hint_button.click()
     assert "<b>Hint 1:</b> Count the circles." in panel.cards["rings"].hints.text()
     assert not panel.cards["rings"].hint_button.isEnabled()  # one hint, shown
@@ -256,7 +274,7 @@ def test_answers_come_back_after_closing_and_reopening(qtbot, settings, data, pa
     assert card.edit.text() == "4"
     assert card.feedback.text().startswith(f"<b>{RIGHT}")
     assert "Look at the ring diagram." in panel.hint_text.text()
-    assert panel.lesson_bar.text() == "Lesson: 2 of 6 points"
+    assert panel.lesson_bar.text() == "This lesson: 2 of 6 points"
     second.close()
 
 

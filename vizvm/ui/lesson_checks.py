@@ -229,7 +229,9 @@ class CheckCard(QFrame):
     def set_style(self, theme: Theme, scale: float) -> None:
         self.theme, self.scale = theme, scale
         self.setStyleSheet(f"#check-{self.check.id} {{ background: {theme.surface};"
-                           f" border: 1px solid {theme.grid}; }}")
+                           f" border: 1px solid {theme.grid}; }}"
+                           f" QLineEdit {{ border: 1px solid {theme.muted};"
+                           f" padding: {int(2 * scale)}px; }}")  # seen in every theme
         self.points.setStyleSheet(f"color: {theme.muted};")
         self.hints.setStyleSheet(f"color: {theme.foreground}; background: {theme.background};"
                                  f" padding: {int(4 * scale)}px;")

@@ -104,7 +104,12 @@ class LessonPanel(QDockWidget):
         for label in (self.title, self.question, self.variant):
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # the points in words above a thin bar: text drawn over a bar's fill is
+        # illegible in some themes and styles
         self.lesson_bar, self.pack_bar = QProgressBar(), QProgressBar()
+        self.lesson_points, self.pack_points = QLabel(""), QLabel("")
+        for bar in (self.lesson_bar, self.pack_bar):
+            bar.setTextVisible(False)
         self.steps = QListWidget()
         self.steps.setObjectName("lesson-steps")
         self.steps.currentRowChanged.connect(self.show_step)
@@ -171,8 +176,13 @@ class LessonPanel(QDockWidget):
         student.addWidget(self.student_edit, 1)
         student.addWidget(self.student_button)
         bars = QHBoxLayout()
-        bars.addWidget(self.lesson_bar)
-        bars.addWidget(self.pack_bar)
+        for bar, label in ((self.lesson_bar, self.lesson_points),
+                           (self.pack_bar, self.pack_points)):
+            column = QVBoxLayout()
+            column.setSpacing(2)
+            column.addWidget(label)
+            column.addWidget(bar)
+            bars.addLayout(column)
         navigation = QHBoxLayout()
         navigation.addWidget(self.previous)
         navigation.addStretch(1)
@@ -553,9 +563,9 @@ class LessonPanel(QDockWidget):
                                  "todo": "not answered yet", "read": "a step to read"}[
                                      self.record.step_state(step)])
         points, possible = self.record.lesson_score(lesson)
-        _bar(self.lesson_bar, "Lesson", points, possible)
+        _bar(self.lesson_bar, self.lesson_points, "This lesson", points, possible)
         points, possible = self.record.pack_score(self.student, pack)
-        _bar(self.pack_bar, "Pack", points, possible)
+        _bar(self.pack_bar, self.pack_points, "The pack", points, possible)
 
     # looks ------------------------------------------------------------------------------
     def set_style(self, theme: Theme, point_size: float, scale: float) -> None:
@@ -596,7 +606,8 @@ class LessonPanel(QDockWidget):
             colours.setColor(group, QPalette.ColorRole.HighlightedText, QColor(theme.background))
         self.steps.setPalette(colours)
         for bar in (self.lesson_bar, self.pack_bar):
-            bar.setMinimumHeight(int(bar.fontMetrics().height() * 1.4))
+            bar.setPalette(colours)
+            bar.setFixedHeight(int(8 * scale))
         for card in self.cards.values():
             card.set_style(theme, scale)
         self.host.set_style(theme, point_size, scale)
@@ -613,11 +624,13 @@ class LessonPanel(QDockWidget):
         self.worker.wait()
 
 
-def _bar(bar: QProgressBar, what: str, points: int, possible: int) -> None:
+def _bar(bar: QProgressBar, label: QLabel, what: str, points: int, possible: int) -> None:
     bar.setRange(0, max(possible, 1))
     bar.setValue(min(points, max(possible, 1)))
-    bar.setFormat(f"{what}: {points} of {possible} points")
-    bar.setTextVisible(True)
+    text = f"{what}: {points} of {possible} points"
+    bar.setFormat(text)
+    bar.setAccessibleName(text)
+    label.setText(text)
 
 
 def _host_key(lesson: Lesson, step: Step, values: dict[str, int]) -> tuple:
