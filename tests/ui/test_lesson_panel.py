@@ -326,6 +326,8 @@ def test_a_run_step_opens_its_program_under_its_techniques(qtbot, window, pack_d
     assert window.panes[0].view.registers["ebx"] == calls + 1
     assert check(qtbot, panel, "ran", "ran").startswith(f"<b>{RIGHT}")
     assert check(qtbot, panel, "ebx", str(calls + 1)).startswith(f"<b>{RIGHT}")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shoot(qtbot, window, "window-run-step.png")
 
 
 def test_the_keyboard_checks_an_answer(qtbot, window, pack_dir) -> None:
@@ -481,3 +483,17 @@ def test_the_built_in_pack_shows_every_step(qtbot, settings, data) -> None:
             if s.kind in {"run", "answer"} and s.program and s.techniques and not s.host]
     assert len(opened_steps) == len(runs)  # every run step asked the window for its panes
     panel.close_work()  # host runs still queued are dropped
+
+
+def test_a_zipped_pack_opens_and_its_program_runs_from_the_zip(qtbot, window, pack_dir,
+                                                                tmp_path) -> None:
+    import shutil
+
+    archive = Path(shutil.make_archive(str(tmp_path / "zipped"), "zip", pack_dir))
+    shutil.rmtree(pack_dir)  # nothing of the pack is left on disk but the .zip
+    panel = start(qtbot, window, archive)
+    panel.steps.setCurrentRow(1)
+    qtbot.waitUntil(lambda: (window.poll(), window.last_frame is not None
+                             and len(window.last_frame.panes) == 2)[1], timeout=20000)
+    assert window.panes[0].view.program == "adder"
+    assert window.panes[0].view.status == "ready"
