@@ -20,8 +20,10 @@ from vizvm.session.program import load
 from vizvm.session.timetravel import Recording
 
 CASES = [(t, p) for t in ("native", "trap-emulate", "binary-translation", "hardware-assist")
-         for p in ("kernel", "holes")] + [("paravirt", "kernel_pv")]
-STRETCH = 7_919  # recording pauses at odd places, as the window's stretches do
+         for p in ("kernel", "holes")] + [("paravirt", "kernel_pv")] + [
+    ("binary-translation", "nano_pgfault"), ("binary-translation", "nano_ptemod"),
+    ("trap-emulate", "nano_pgfault"), ("hardware-assist", "nano_ptemod")]
+STRETCH = 2_971  # recording pauses at odd places, as the window's stretches do
 
 
 def build(technique: str, program: str) -> tuple[Machine, runner.Settings]:
@@ -52,7 +54,7 @@ def straight_to(technique: str, program: str, icount: int) -> Machine:
 
 def recorded(technique: str, program: str) -> tuple[Recording, runner.Settings]:
     machine, settings = build(technique, program)
-    recording = Recording(machine, interval=6_000, seconds=None)
+    recording = Recording(machine, interval=2_500, seconds=None)
     while machine.exit is None:
         machine.advance(machine.ticks + STRETCH)
         recording.note()

@@ -68,10 +68,20 @@ class HookTable:
         return dict(self.specs), self._next
 
     def restore(self, state: tuple[dict[int, HookSpec], int]) -> None:
-        """Exactly the hooks of `state`, under the same handles."""
+        """Exactly the hooks of `state`, under the same handles and in the same order.
+
+        Unicorn calls hooks of one kind in the order they were added, and a monitor's
+        overlapping write hooks depend on it; handles grow with each add, so from the
+        first hook that must come back, every later one is removed and added again
+        in handle order."""
         specs, self._next = state
-        for handle in [h for h, s in self.specs.items() if specs.get(h) is not s]:
-            self.remove(handle)
-        for handle, spec in specs.items():
+        live = self.specs
+        back = [h for h in specs if live.get(h) is not specs[h]]
+        first = min(back, default=None)
+        for handle in sorted(live):
+            if handle not in specs or live[handle] is not specs[handle] or (
+                    first is not None and handle > first):
+                self.remove(handle)
+        for handle in sorted(specs):
             if handle not in self.specs:
-                self._install(handle, spec)
+                self._install(handle, specs[handle])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import ctypes
+import enum
 import types
 from collections import Counter
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ class MachineState:
     """One pause of a machine, RAM aside (see vizvm.trace.recorder for RAM)."""
 
     context: bytes  # uc.context_save(), the nested-exception field at rest
+    scratch: bytes  # the CPU's working copy of a context (CpuState), which may be older
     objects: Any  # a private deep copy of the machine's Python object graph
     hooks: tuple[dict[int, HookSpec], int]
     log: LogMark
@@ -109,6 +111,7 @@ def capture(machine: Any, extras: tuple[object, ...] = ()) -> MachineState:
     log = machine.log
     return MachineState(
         context=bytes(machine.uc.context_save()),
+        scratch=bytes(machine.cpu.state._view),  # read between begin()s (linear_pc)
         objects=objects,
         hooks=machine.hooks.state(),
         log=LogMark(len(log.events), dict(log.counts), dict(log.cycles_by_kind), log.cycles,
@@ -130,6 +133,7 @@ def restore(machine: Any, state: MachineState, extras: tuple[object, ...] = ()) 
         _assign(live, saved, memo)
     uc = machine.uc
     _load_context(uc, state.context)
+    machine.cpu.state._view[:] = state.scratch
     machine.hooks.restore(state.hooks)
     log = machine.log
     del log.events[state.log.kept:]
@@ -159,27 +163,36 @@ def _context_address(ctx: Any) -> int:
 def _mutable(obj: object) -> bool:
     if isinstance(obj, SHARED_TYPES) or not (hasattr(obj, "__dict__") or _slots(type(obj))):
         return False
-    if isinstance(obj, type | types.FunctionType | types.MethodType | types.ModuleType):
-        return False
+    if isinstance(obj, type | types.FunctionType | types.MethodType | types.ModuleType
+                  | enum.Enum):
+        return False  # shared by the whole program: never written into
     params = getattr(type(obj), "__dataclass_params__", None)
     return not (params is not None and params.frozen)
 
 
 def _pair(live: Any, saved: Any, memo: dict[int, Any], pairs: list[tuple[Any, Any]]) -> None:
-    """Match saved objects to live ones along the same attributes, keys and indexes."""
+    """Match saved objects to live ones along the same attributes, keys and indexes,
+    one to one: a live object already matched (reached again by another path, where
+    the saved graph has a different object) is not reused, the saved one is copied."""
     stack = [(live, saved)]
+    taken: set[int] = set()  # live objects matched so far
+    walked: set[int] = set()  # saved containers followed so far
     while stack:
         live, saved = stack.pop()
-        if id(saved) in memo or type(live) is not type(saved):
+        if id(saved) in memo or id(live) in taken or type(live) is not type(saved):
             continue
-        if isinstance(saved, dict):
-            stack.extend((live[k], v) for k, v in saved.items() if k in live)
+        if isinstance(saved, dict | list):
+            if id(saved) in walked:
+                continue
+            walked.add(id(saved))
+            if isinstance(saved, dict):
+                stack.extend((live[k], v) for k, v in saved.items() if k in live)
+            elif len(saved) == len(live):
+                stack.extend(zip(live, saved, strict=True))
             continue
-        if isinstance(saved, list) and len(saved) == len(live):
-            stack.extend(zip(live, saved, strict=True))
+        if not _mutable(saved) or isinstance(saved, tuple | set):
             continue
-        if not _mutable(saved) or isinstance(saved, list | tuple | set):
-            continue
+        taken.add(id(live))
         memo[id(saved)] = live
         pairs.append((live, saved))
         stack.extend((_get(live, n), v) for n, v in _fields(saved) if _has(live, n))
