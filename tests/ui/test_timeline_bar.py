@@ -20,7 +20,7 @@ from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication, QFileDialog  # noqa: E402
 
 from vizvm.ui.main_window import MainWindow  # noqa: E402
-from vizvm.ui.timeline_bar import Row, columns  # noqa: E402
+from vizvm.ui.timeline_strip import Row, columns  # noqa: E402
 
 TECHNIQUES = ("native", "trap-emulate")
 
