@@ -165,7 +165,7 @@ def make_window(qtbot, settings) -> MainWindow:
 
 @pytest.fixture
 def window(qtbot, settings, data, monkeypatch):
-    monkeypatch.setattr("vizvm.ui.lesson_panel.builtin_pack_dirs", list)  # only the test's
+    monkeypatch.setattr("vizvm.ui.lesson_packs.builtin_pack_dirs", list)  # only the test's
     window = make_window(qtbot, settings)
     yield window
     window.close()
@@ -259,7 +259,7 @@ def test_a_wrong_then_a_right_answer_and_a_hint_are_recorded(qtbot, window, pack
 
 def test_answers_come_back_after_closing_and_reopening(qtbot, settings, data, pack_dir,
                                                         monkeypatch) -> None:
-    monkeypatch.setattr("vizvm.ui.lesson_panel.builtin_pack_dirs", list)
+    monkeypatch.setattr("vizvm.ui.lesson_packs.builtin_pack_dirs", list)
     first = make_window(qtbot, settings)
     panel = start(qtbot, first, pack_dir)
     check(qtbot, panel, "rings", "4")
@@ -284,7 +284,7 @@ def test_an_unusable_progress_folder_is_said_and_the_lesson_goes_on(qtbot, setti
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the data folder should be")
     monkeypatch.setenv("VIZVM_DATA_DIR", str(blocker))
-    monkeypatch.setattr("vizvm.ui.lesson_panel.builtin_pack_dirs", list)
+    monkeypatch.setattr("vizvm.ui.lesson_packs.builtin_pack_dirs", list)
     window = make_window(qtbot, settings)
     panel = start(qtbot, window, pack_dir)
     assert "Your progress could not be" in panel.note.text()

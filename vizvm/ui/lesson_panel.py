@@ -12,51 +12,35 @@ nothing, and reopening a lesson puts the student's latest answers back.
 from __future__ import annotations
 
 import posixpath
-import re
 from html import escape
-from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QKeySequence, QPalette
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
-    QFrame,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QListWidget,
     QMainWindow,
     QProgressBar,
-    QPushButton,
-    QScrollArea,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
 )
 
 from vizvm.lessons import variants
-from vizvm.lessons.builtin import builtin_pack_dirs
-from vizvm.lessons.bundle import SUFFIX
 from vizvm.lessons.checks import CheckError, Verdict
 from vizvm.lessons.markdown_check import render_html
 from vizvm.lessons.model import Lesson, Pack, Step
 from vizvm.session.host_result import HostResult
 from vizvm.session.views import Frame
-from vizvm.ui import lesson_jobs
+from vizvm.ui import lesson_jobs, lesson_layout
 from vizvm.ui.lesson_checks import RIGHT, WRONG, CheckCard, hints_html
-from vizvm.ui.lesson_chooser import PackChooser
-from vizvm.ui.lesson_host import HostView
+from vizvm.ui.lesson_packs import PackShelf
 from vizvm.ui.lesson_programs import OpenRequest, StepProgramError, step_request
-from vizvm.ui.lesson_record import TROUBLE, Record
-from vizvm.ui.lesson_view import StepText, without_images
+from vizvm.ui.lesson_record import Record
+from vizvm.ui.lesson_view import without_images
 from vizvm.ui.lesson_work import Worker
 from vizvm.ui.theme import DEFAULT_THEME, THEMES, Theme
 
 MARKS = {"done": RIGHT, "wrong": WRONG, "partly": "◐", "todo": "○", "read": "·"}
 
 
-class LessonPanel(QDockWidget):
+class LessonPanel(PackShelf, QDockWidget):
     open_program = Signal(object)  # an OpenRequest, for MainWindow.open
 
     def __init__(self, settings: QSettings) -> None:
@@ -84,214 +68,10 @@ class LessonPanel(QDockWidget):
         self._styled: tuple[Theme, float, float] | None = None
         self.loading = 0  # packs still being read
         self.last = ""  # the lesson open when the window last closed
-        self._build()
+        lesson_layout.build(self)
+        self._show_student()
         self.hide()
         self.visibilityChanged.connect(lambda shown: shown and self.load_packs())
-
-    # building ---------------------------------------------------------------------------
-    def _build(self) -> None:
-        self.chooser = PackChooser()
-        self.chooser.lesson_chosen.connect(self.show_lesson)
-        self.student_label = QLabel("")
-        self.student_edit = QLineEdit()
-        self.student_edit.setPlaceholderText("your name, as your instructor knows it")
-        self.student_edit.returnPressed.connect(self._name_given)
-        self.student_button = QPushButton("")
-        self.student_button.clicked.connect(self._student_button)
-        self.title = QLabel("")
-        self.question = QLabel("")
-        self.variant = QLabel("")
-        for label in (self.title, self.question, self.variant):
-            label.setWordWrap(True)
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # the points in words above a thin bar: text drawn over a bar's fill is
-        # illegible in some themes and styles
-        self.lesson_bar, self.pack_bar = QProgressBar(), QProgressBar()
-        self.lesson_points, self.pack_points = QLabel(""), QLabel("")
-        for bar in (self.lesson_bar, self.pack_bar):
-            bar.setTextVisible(False)
-        self.steps = QListWidget()
-        self.steps.setObjectName("lesson-steps")
-        self.steps.currentRowChanged.connect(self.show_step)
-        self.step_title = QLabel("")
-        self.step_title.setWordWrap(True)
-        self.text = StepText()
-        self.host = HostView()
-        self.host.setVisible(False)
-        self.note = QLabel("")  # what the step needs first, or what went wrong
-        self.note.setWordWrap(True)
-        self.note.setVisible(False)
-        self.hint_button = QPushButton("Hint")
-        self.hint_button.setShortcut(QKeySequence("Ctrl+H"))
-        self.hint_button.setToolTip("The step's next hint (Ctrl+H)")
-        self.hint_button.clicked.connect(self.next_step_hint)
-        self.hint_text = QLabel("")
-        self.hint_text.setTextFormat(Qt.TextFormat.RichText)
-        self.hint_text.setWordWrap(True)
-        self.hint_text.setVisible(False)
-        self.previous = QPushButton("◀ Previous")
-        self.previous.setShortcut(QKeySequence("Alt+Left"))
-        self.previous.setToolTip("The previous step (Alt+Left)")
-        self.previous.clicked.connect(lambda: self.go(-1))
-        self.next = QPushButton("Next ▶")
-        self.next.setShortcut(QKeySequence("Alt+Right"))
-        self.next.setToolTip("The next step (Alt+Right)")
-        self.next.clicked.connect(lambda: self.go(1))
-
-        self.cards_box = QWidget()
-        self.cards_layout = QVBoxLayout(self.cards_box)
-        self.cards_layout.setContentsMargins(0, 0, 0, 0)
-        work = QWidget()
-        work_layout = QVBoxLayout(work)
-        work_layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.note, self.host, self.cards_box):
-            work_layout.addWidget(widget)
-        hints = QHBoxLayout()
-        hints.addWidget(self.hint_button)
-        hints.addStretch(1)
-        work_layout.addLayout(hints)
-        work_layout.addWidget(self.hint_text)
-        work_layout.addStretch(1)
-        self.work = QScrollArea()
-        self.work.setWidgetResizable(True)
-        self.work.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # wrap
-        self.work.setWidget(work)
-        reading = QWidget()  # the step's title above its text
-        reading_layout = QVBoxLayout(reading)
-        reading_layout.setContentsMargins(0, 0, 0, 0)
-        reading_layout.addWidget(self.step_title)
-        reading_layout.addWidget(self.text, 1)
-        self.split = QSplitter(Qt.Orientation.Vertical)
-        for widget in (self.steps, reading, self.work):
-            self.split.addWidget(widget)
-        self.split.setSizes([110, 260, 420])
-        state = self.settings.value("lessons/split")
-        if isinstance(state, QByteArray):
-            self.split.restoreState(state)
-        self.split.splitterMoved.connect(
-            lambda *_: self.settings.setValue("lessons/split", self.split.saveState()))
-
-        student = QHBoxLayout()
-        student.addWidget(self.student_label, 1)
-        student.addWidget(self.student_edit, 1)
-        student.addWidget(self.student_button)
-        bars = QHBoxLayout()
-        for bar, label in ((self.lesson_bar, self.lesson_points),
-                           (self.pack_bar, self.pack_points)):
-            column = QVBoxLayout()
-            column.setSpacing(2)
-            column.addWidget(label)
-            column.addWidget(bar)
-            bars.addLayout(column)
-        navigation = QHBoxLayout()
-        navigation.addWidget(self.previous)
-        navigation.addStretch(1)
-        navigation.addWidget(self.next)
-        self.body = QWidget()  # what needs a name first
-        body = QVBoxLayout(self.body)
-        body.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.title, self.question, self.variant):
-            body.addWidget(widget)
-        body.addLayout(bars)
-        body.addWidget(self.split, 1)
-        body.addLayout(navigation)
-        root = QWidget()
-        layout = QVBoxLayout(root)
-        layout.addWidget(self.chooser)
-        layout.addLayout(student)
-        layout.addWidget(self.body, 1)
-        # never clipped: on a short screen or in presentation mode the panel scrolls
-        self.outer = QScrollArea()
-        self.outer.setWidgetResizable(True)
-        self.outer.setFrameShape(QFrame.Shape.NoFrame)
-        self.outer.setWidget(root)
-        self.setWidget(self.outer)
-        self._show_student()
-
-    # packs ------------------------------------------------------------------------------
-    def load_packs(self) -> None:
-        """The built-in packs and those opened before; once, when the panel first shows."""
-        if self.loaded:
-            return
-        self.loaded = True
-        window = self.parent()
-        if isinstance(window, QMainWindow) and not self.settings.contains("lessons/sized"):
-            # the first time: wide enough to read; later, as the student left it
-            self.settings.setValue("lessons/sized", True)
-            window.resizeDocks([self], [int(520 * self.scale)], Qt.Orientation.Horizontal)
-        self.last = str(self.settings.value("lessons/last", ""))
-        opened = [Path(p) for p in _strings(self.settings.value("lessons/opened", []))]
-        paths = [p for p in [*builtin_pack_dirs(), *opened] if p.exists()]
-        self.loading = len(paths)
-        self.chooser.loading.setVisible(bool(paths))
-        for path in paths:  # read in the worker: a big pack takes most of a second
-            self.worker.submit(("load", path, False), lesson_jobs.load, str(path))
-
-    def open_pack(self, path: Path) -> None:
-        """Open a pack folder (or its pack.toml) or .zip, and show its first lesson."""
-        self.show()
-        self.load_packs()
-        if path.name == "pack.toml":
-            path = path.parent
-        self.worker.submit(("load", path, True), lesson_jobs.load, str(path))
-
-    def _pack_loaded(self, path: Path, chosen: bool, result: object) -> None:
-        if isinstance(result, Pack):
-            self.chooser.blockSignals(not chosen)  # a pack loaded at start shows nothing
-            self.chooser.add(result, select=chosen)
-            self.chooser.blockSignals(False)
-            if chosen:
-                self.chooser.show_problems(path, [])
-                opened = _strings(self.settings.value("lessons/opened", []))
-                if str(path) not in opened:
-                    self.settings.setValue("lessons/opened", [*opened, str(path)])
-        else:
-            problems = (list(result.problems) if isinstance(result, lesson_jobs.Unloadable)
-                        else [f"{path}: {result}"])
-            self.chooser.show_problems(path, problems)
-        if not chosen:
-            self.loading -= 1
-            if self.loading == 0:
-                self.chooser.loading.setVisible(False)
-                self._show_last()
-
-    def _show_last(self) -> None:
-        """The lesson the student had open last time, else the first there is."""
-        if self.lesson is not None:
-            return
-        pack_id, _, lesson_id = self.last.partition("/")
-        if not self.chooser.select(pack_id, lesson_id):
-            first = next((p for p in self.chooser.packs if p.lessons), None)
-            if first is not None:
-                self.chooser.select(first.id, first.lessons[0].id)
-
-    def choose_pack(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open a lesson pack", "", "Lesson packs (pack.toml *.zip);;All files (*)")
-        if path:
-            self.open_pack(Path(path))
-
-    def export_submission(self) -> None:
-        if self.pack is None or not self.student:
-            self._say(f"{WRONG} Open a lesson and give your name first: there is nothing to "
-                      "export yet.")
-            return
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", self.student).strip("-.") or "student"
-        path, _ = QFileDialog.getSaveFileName(self, "Export your submission",
-                                              f"{name}-{self.pack.id}{SUFFIX}",
-                                              f"Submissions (*{SUFFIX})")
-        if path:
-            self.export_to(Path(path))
-
-    def export_to(self, path: Path) -> Path | None:
-        assert self.pack is not None
-        try:
-            written = self.record.export(self.student, self.pack, path)
-        except (*TROUBLE, ValueError) as exc:
-            self._say(f"{WRONG} The submission could not be written: {escape(str(exc))}")
-            return None
-        self._say(f"{RIGHT} Your submission is in {written}.")
-        return written
 
     # the student ------------------------------------------------------------------------
     @property
@@ -574,43 +354,9 @@ class LessonPanel(QDockWidget):
             return  # opening panes restyles the window: nothing changed here
         self._styled = (theme, point_size, scale)
         self.theme, self.scale = theme, scale
-        font = QFont()
-        font.setPointSizeF(point_size)
-        self.setFont(font)
-        self.outer.widget().setFont(font)
-        self.text.setFont(font)
-        self.text.document().setDefaultFont(font)
-        self.text.document().setDefaultStyleSheet(
-            f"code, pre {{ font-family: monospace; background: {theme.background}; }}"
-            f" a {{ color: {theme.accent}; }}")
-        title = QFont(font)
-        title.setPointSizeF(point_size * 1.35)
-        title.setBold(True)
-        self.title.setFont(title)
-        bold = QFont(font)
-        bold.setBold(True)
-        self.step_title.setFont(bold)
-        self.variant.setStyleSheet(f"color: {theme.foreground}; background: {theme.surface};"
-                                   f" border: 1px solid {theme.grid}; padding: {int(3 * scale)}px;")
-        self.question.setStyleSheet(f"color: {theme.foreground};")
-        self.note.setStyleSheet(f"color: {theme.foreground}; border: 0px;"
-                                f" border-left: {int(6 * scale)}px solid {theme.accent};"
-                                f" padding-left: {int(6 * scale)}px;")
-        self.hint_text.setStyleSheet(f"color: {theme.foreground}; background: {theme.surface};"
-                                     f" padding: {int(4 * scale)}px;")
-        # the current step: the theme's accent behind text in the background's colour,
-        # legible in every theme (white on sky blue was not)
-        colours = self.steps.palette()
-        for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
-            colours.setColor(group, QPalette.ColorRole.Highlight, QColor(theme.accent))
-            colours.setColor(group, QPalette.ColorRole.HighlightedText, QColor(theme.background))
-        self.steps.setPalette(colours)
-        for bar in (self.lesson_bar, self.pack_bar):
-            bar.setPalette(colours)
-            bar.setFixedHeight(int(8 * scale))
+        lesson_layout.style(self, theme, point_size, scale)
         for card in self.cards.values():
             card.set_style(theme, scale)
-        self.host.set_style(theme, point_size, scale)
         window = self.parent()
         wanted = int(480 * scale)
         if isinstance(window, QMainWindow) and self.isVisible() and self.width() < wanted:
@@ -639,10 +385,3 @@ def _host_key(lesson: Lesson, step: Step, values: dict[str, int]) -> tuple:
 
 def _step_hint_id(step: Step) -> str:
     return f"step:{step.id}"  # step hints share the hints table with checks' hints
-
-
-def _strings(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value] if value else []
-    return [str(v) for v in value] if isinstance(value, list | tuple) else []
-
