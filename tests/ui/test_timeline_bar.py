@@ -16,11 +16,11 @@ from vizvm.session.views import PaneView
 QtCore = pytest.importorskip("PySide6.QtCore")
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt  # noqa: E402
-from PySide6.QtGui import QMouseEvent  # noqa: E402
+from PySide6.QtGui import QColor, QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication, QFileDialog  # noqa: E402
 
 from vizvm.ui.main_window import MainWindow  # noqa: E402
-from vizvm.ui.timeline_strip import Row, columns  # noqa: E402
+from vizvm.ui.timeline_strip import Row, columns, strip_image, ticks  # noqa: E402
 
 TECHNIQUES = ("native", "trap-emulate")
 
@@ -171,6 +171,27 @@ def test_columns_keep_every_event(counts, width) -> None:
     summed = columns(row, 0, counts * 7, width)
     assert summed.sum() == pytest.approx(row.counts.sum())
     assert len(summed) == width
+
+
+@pytest.mark.parametrize(("lo", "hi", "most", "expected"), [
+    (0, 4999, 8, [0, 1000, 2000, 3000, 4000]),
+    (0, 7, 10, list(range(8))),
+    (123, 2_000_000, 5, [500_000, 1_000_000, 1_500_000, 2_000_000]),
+])
+def test_ticks_are_round_and_few(lo, hi, most, expected) -> None:
+    assert ticks(lo, hi, most) == expected
+
+
+def test_the_strip_image_has_a_bar_where_there_are_events() -> None:
+    sums = [np.array([0.0, 1.0, 0.0, 100.0]), np.zeros(4)]
+    image = strip_image(sums, [QColor("#D55E00"), QColor("#0072B2")], 20)
+    assert (image.width(), image.height()) == (4, 40)
+
+    def painted(x: int, row: int) -> int:
+        return sum(image.pixelColor(x, y).alpha() > 0 for y in range(row * 20, row * 20 + 20))
+    assert painted(0, 0) == painted(2, 0) == 0
+    assert 0 < painted(1, 0) < painted(3, 0)  # a log scale: one event still shows
+    assert all(painted(x, 1) == 0 for x in range(4))
 
 
 def test_a_snapshot_saved_and_opened_is_the_same_moment(qtbot, window, tmp_path,
