@@ -88,6 +88,8 @@ class HardwareAssist(BareMetal):
             self._inject_after_exit()
             return
         super().on_exception(trap)  # not in the exception bitmap: no exit
+        if trap.software:
+            svm.end_software_interrupt(self._m.uc)
 
     def exception_exit(self, vector: int, trap: Trap) -> None:
         """Exit reason 0: an exception in the exception bitmap."""

@@ -7,18 +7,24 @@ guest really executes in guest mode at ring 0, and what the VT-x controls
 say exits does exit, decided by the processor, not by scanning the code.
 Unicorn hands a #VMEXIT to the interrupt hook as vector 0x100 + exit code
 (it never switches back to the host state), which is where the VMM in
-Python takes over and, returning, resumes the guest.
+Python takes over and, returning, resumes the guest. Before the hook Unicorn
+also moves EIP past the last INT n if QEMU's "was INT n" flag is still set,
+and a #VMEXIT never clears it: the VMM clears it after each INT n instead
+(end_software_interrupt), or the next exit reports the wrong instruction.
 
 VMCB layout: AMD64 APM vol. 2, appendix B; QEMU's target/i386/svm.h.
 """
 
 from __future__ import annotations
 
+import ctypes
 import struct
 from typing import TYPE_CHECKING
 
+from unicorn import Uc
 from unicorn import x86_const as x86
 
+from vizvm.machine.uc_internals import layout
 from vizvm.monitors.vmx import Controls
 
 if TYPE_CHECKING:
@@ -114,3 +120,22 @@ def enter_guest_mode(machine: Machine, controls: Controls, area: int) -> None:
     uc.emu_start(stub, 0, count=1)
     if machine.cpu.eip != guest_eip:
         raise RuntimeError(f"VMRUN did not enter the guest (EIP {machine.cpu.eip:#x})")
+
+
+def end_software_interrupt(uc: Uc) -> None:
+    """Clear QEMU's exception_is_int once an INT n has been delivered.
+
+    Unicorn sets EIP to the instruction after the last INT n before calling
+    the interrupt hook whenever that flag is set. QEMU sets it for every
+    exception it raises, but raises a #VMEXIT without touching it: after a
+    guest's INT n, the next VM exit would otherwise report, and resume at, the
+    INT's return address instead of the instruction that exited.
+    """
+    found = layout()
+    ctx = uc.context_save()
+    address = ctypes.cast(ctx.context, ctypes.c_void_p).value
+    if address is None:
+        raise RuntimeError("a saved context has no address")
+    is_int = address + found.context_header + found.error_code + 4  # probed: next to it
+    ctypes.c_int32.from_address(is_int).value = 0
+    uc.context_restore(ctx)
