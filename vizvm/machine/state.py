@@ -166,6 +166,8 @@ def _mutable(obj: object) -> bool:
     if isinstance(obj, type | types.FunctionType | types.MethodType | types.ModuleType
                   | enum.Enum):
         return False  # shared by the whole program: never written into
+    if not type(obj).__module__.startswith("vizvm."):
+        return False  # only the program's own objects are written into; others are copied
     params = getattr(type(obj), "__dataclass_params__", None)
     return not (params is not None and params.frozen)
 
