@@ -16,6 +16,7 @@ from vizvm.asm.source import AsmError
 from vizvm.lessons.checks import CheckError, evaluate, reference_answer, wrong_answer
 from vizvm.lessons.errors import PackError
 from vizvm.lessons.model import Check, Lesson, Pack, Step, Where
+from vizvm.lessons.probe_build import check_probes
 from vizvm.lessons.runs import RunError, StepRuns
 
 ERROR, WARNING, NOTE = "error", "warning", "note"
@@ -72,6 +73,9 @@ def check_pack(pack: Pack, seeds: int = 3, build: bool = False) -> Report:
         pack = _build_images(pack, report)
     else:
         _compare_images(pack, report)
+    pack, findings = check_probes(pack, build)
+    for severity, where, message in findings:
+        report.add(severity, where, message)
     runs = StepRuns()
     for lesson in pack.lessons:
         report.count("lessons")

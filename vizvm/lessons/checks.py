@@ -22,14 +22,13 @@ from vizvm.lessons.judges import (
     events_reference,
     lesson_error,
     number_expected,
+    probe,
     serial_expected,
     show,
     techniques_to_try,
-    trap_question,
 )
 from vizvm.lessons.model import Check, Lesson, Step
 from vizvm.lessons.runs import RunError, StepRuns
-from vizvm.lessons.trap_probe import traps
 
 __all__ = ["CheckError", "Verdict", "evaluate", "reference_answer", "wrong_answer"]
 
@@ -75,7 +74,7 @@ def _reference(q: Ask) -> str:
     check = q.check
     kind = check.kind
     if kind == "trap":
-        return "yes" if traps(*reversed(trap_question(check))).trapped else "no"
+        return "yes" if probe(q.lesson, check).trapped else "no"
     if kind == "choice":
         return ",".join(str(i) for i, choice in enumerate(check.choices) if choice.correct)
     if kind == "number":

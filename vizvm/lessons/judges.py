@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from vizvm.asm.source import AsmError
-from vizvm.lessons import pattern_example, quantity_words
+from vizvm.lessons import pattern_example, probes_file, quantity_words
 from vizvm.lessons.answers import parse_number
 from vizvm.lessons.model import TECHNIQUES, Check, Lesson, Step
 from vizvm.lessons.runs import RunError, StepRuns
-from vizvm.lessons.trap_probe import ProbeError, traps
+from vizvm.lessons.trap_probe import ProbeError, TrapAnswer, traps
 from vizvm.machine.loader import LoadError
 
 YES, NO = ("yes", "y", "true"), ("no", "n", "false")
@@ -86,8 +86,8 @@ def _quantity(q: Ask, technique: str, name: str) -> object:
 # trap ---------------------------------------------------------------------------------
 def _trap(q: Ask, answer: str) -> Verdict:
     check = q.check
-    technique, instruction = trap_question(check)
-    found = traps(instruction, technique)  # first: a broken question is the lesson's error
+    technique = trap_question(check)[0]
+    found = probe(q.lesson, check)  # first: a broken question is the lesson's error
     given = _yes_no(answer)
     entered = "traps: the monitor handles it" if found.trapped else "does not trap"
     fact = f"under {technique} it {entered} ({found.evidence.removeprefix(technique + ': ')})"
@@ -100,6 +100,13 @@ def _yes_no(answer: str) -> bool:
     if word in YES or word in NO:
         return word in YES
     raise Malformed(f"answer yes or no (not {answer!r})")
+
+
+def probe(lesson: Lesson, check: Check) -> TrapAnswer:
+    """Run the check's instruction, in the kernel built ahead of time if there is one."""
+    technique, instruction = trap_question(check)
+    return traps(instruction, technique,
+                 lesson.probes.get(probes_file.key(instruction, technique)))
 
 
 def trap_question(check: Check) -> tuple[str, str]:

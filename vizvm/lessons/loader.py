@@ -9,8 +9,9 @@ raises one PackError listing everything found, in file order.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
-from vizvm.lessons import archive, manifest
+from vizvm.lessons import archive, manifest, probes_file
 from vizvm.lessons.errors import PackError, Problem
 from vizvm.lessons.model import Lesson, Pack, Where
 from vizvm.lessons.schema import LessonReader, PackHeader, read_pack
@@ -73,7 +74,9 @@ def _lesson(files: dict[str, bytes], name: str, index: int,
     ctx = Context(file, lines)
     lesson = LessonReader(ctx, name, files).read(doc, name)
     problems.extend(ctx.problems)
-    return lesson
+    probes, unreadable = probes_file.read(files, name)
+    problems.extend(unreadable)
+    return replace(lesson, probes=probes) if lesson is not None else None
 
 
 def _in_file_order(problems: list[Problem]) -> list[Problem]:

@@ -129,6 +129,8 @@ class Lesson:
     params: tuple[Param, ...]
     steps: tuple[Step, ...]
     where: Where = Where("")
+    # trap checks' probe kernels built ahead of time (probes.toml), by probes_file.key
+    probes: dict[str, bytes] = field(default_factory=dict)
 
     def check(self, check_id: str) -> tuple[Step, Check]:
         for step in self.steps:

@@ -33,8 +33,11 @@ STACK = 0x8000  # zeros to pop (ESP starts at the very top of RAM, with nothing 
 PV_PROLOGUE = f"mov esp, {STACK:#x}\n"
 PROLOGUE = (f"lgdt [{TABLE_POINTERS:#x}]\nlidt [{TABLE_POINTERS + 8:#x}]\nmov ax, 0x28\nltr ax\n"
             + PV_PROLOGUE)
-EPILOGUE = f"mov al, {DONE:#x}\nout 0xf4, al"
-PV_EPILOGUE = f"mov eax, 9\nmov ebx, {DONE:#x}\nint 0x82"
+# Fixed code, as bytes, so that a probe built ahead of time runs with no assembler
+# (tests compare them with what the assembler makes of the text beside them).
+EPILOGUE = bytes([0xB0, DONE, 0xE6, 0xF4])  # mov al, DONE; out 0xf4, al
+PV_EPILOGUE = bytes([0xB8, 9, 0, 0, 0, 0xBB, DONE, 0, 0, 0, 0xCD, 0x82])  # poweroff hypercall
+FAULT_HANDLER = bytes([0xB0, FAULTED, 0xE6, 0xF4])  # mov al, FAULTED; out 0xf4, al
 
 
 class ProbeError(ValueError):
@@ -49,11 +52,13 @@ class TrapAnswer:
 
 
 @functools.lru_cache(maxsize=256)
-def traps(instruction: str, technique: str) -> TrapAnswer:
-    """Run `setup; instruction` under `technique` (AsmError if it does not assemble)."""
+def traps(instruction: str, technique: str, kernel: bytes | None = None) -> TrapAnswer:
+    """Run `setup; instruction` under `technique`: in `kernel` when it was built ahead
+    of time (probes.toml), else assembled now (AsmError if it does not assemble)."""
     paravirt = technique == "paravirt"
-    image, insn = _probe_image(instruction, PV_PROLOGUE if paravirt else PROLOGUE)
-    image += assemble(PV_EPILOGUE if paravirt else EPILOGUE, origin=LOAD_ADDRESS + len(image))
+    image = kernel if kernel is not None else probe_kernel(instruction, technique)
+    insn = _probed(image)
+    image += PV_EPILOGUE if paravirt else EPILOGUE
     summary, machine = runner.run(image, runner.Settings(
         technique=technique, max_insns=BUDGET, preload=() if paravirt else _tables()))
     at = [e for e in machine.log.events if e.address == insn.address]
@@ -71,17 +76,26 @@ def traps(instruction: str, technique: str) -> TrapAnswer:
                      f"{summary.exit}: {summary.message}")
 
 
-def _probe_image(instruction: str, prologue: str) -> tuple[bytes, Insn]:
-    """The kernel up to and including the probed (last) instruction, and that instruction."""
+def probe_kernel(instruction: str, technique: str) -> bytes:
+    """The probe kernel up to and including the probed (last) instruction: what
+    probes.toml stores (AsmError where it does not assemble)."""
     statements = [s.strip() for s in instruction.split(";") if s.strip()]
     if not statements:
         raise ProbeError("no instruction to probe")
+    prologue = PV_PROLOGUE if technique == "paravirt" else PROLOGUE
     image = assemble(prologue + "\n".join(statements), filename="<instruction>")
+    insn = _probed(image)
+    return image[: insn.address - LOAD_ADDRESS + insn.size]
+
+
+def _probed(image: bytes) -> Insn:
     decoded = disassemble(image, LOAD_ADDRESS)
+    if not decoded:
+        raise ProbeError("the probe kernel holds no instruction")
     insn = decoded[-1]
     if len(decoded) > 1 and insn.mnemonic == "nop" and decoded[-2].mnemonic in TABLE_INSTRUCTIONS:
         insn = decoded[-2]  # the NOP the assembler puts after LGDT/LIDT/SGDT/SIDT
-    return image[: insn.address - LOAD_ADDRESS + insn.size], insn
+    return insn
 
 
 @functools.cache
@@ -92,7 +106,7 @@ def _tables() -> tuple[tuple[int, bytes], ...]:
     gdt[0x28 + 5] &= ~0x02  # busy TSS (type 0xB) -> available (0x9)
     idt = classify._idt()
     pointers = struct.pack("<HIxxHI", len(gdt) - 1, classify.GDT, len(idt) - 1, classify.IDT)
-    handler = assemble(f"mov al, {FAULTED:#x}\nout 0xf4, al", origin=classify.HANDLER)
+    handler = FAULT_HANDLER
     ldt = Descriptor.build(0, 0xFFFFF, 0x3).to_bytes() * 2
     return ((classify.GDT, bytes(gdt)), (classify.IDT, idt), (classify.TSS, classify._tss()),
             (classify.LDT, ldt), (classify.HANDLER, handler), (TABLE_POINTERS, pointers))
