@@ -48,7 +48,7 @@ def test_right_answers_get_full_points(check_id: str, answer: str) -> None:
 
 
 @pytest.mark.parametrize(("check_id", "answer", "said"), [
-    ("trap", "no", "under trap-emulate it traps: the monitor handles it (trap, emulate: CLI"),
+    ("trap", "no", "under trap-emulate it traps: the monitor handles it (trap: CLI"),
     ("hole", "yes", "under trap-emulate it does not trap (popfd ran directly: no monitor event)"),
     ("one", "0", "that is the kernel's"),
     ("many", "1", "not every right choice is chosen"),

@@ -23,7 +23,9 @@ from vizvm.machine.layout import LOAD_ADDRESS
 from vizvm.session import classify, runner
 from vizvm.trace.events import Event, Kind
 
-MONITOR_KINDS = (Kind.TRAP, Kind.VM_EXIT, Kind.CALLOUT, Kind.HYPERCALL, Kind.EMULATE)
+# the monitor entered; not EMULATE alone: binary translation rewrites CLI and STI into
+# inline code that never leaves the translation cache
+MONITOR_KINDS = (Kind.TRAP, Kind.VM_EXIT, Kind.CALLOUT, Kind.HYPERCALL)
 TABLE_POINTERS = 0x0F00  # the GDT and IDT pseudo-descriptors, for LGDT and LIDT
 DONE, FAULTED = 0x5A, 0xEE  # exit codes: the instruction completed, a guest handler ran
 BUDGET = 10_000
@@ -65,6 +67,9 @@ def traps(instruction: str, technique: str, kernel: bytes | None = None) -> Trap
     entered = [e for e in at if e.kind in MONITOR_KINDS]
     if entered:
         return TrapAnswer(True, f"{technique}: {_describe(entered)}")
+    inline = [e for e in at if e.kind is Kind.EMULATE]
+    if inline:
+        return TrapAnswer(False, f"{technique}: no monitor entry: {inline[0].detail}")
     delivered = [e for e in at if e.kind is Kind.EXCEPTION]
     if delivered:
         return TrapAnswer(False, f"{technique}: the CPU delivered the exception to the guest's "
