@@ -156,3 +156,13 @@ def test_the_ram_kept_is_only_its_non_zero_pages() -> None:
     assert sparse.word(8192) == 0 and sparse.word(len(ram) - 4) == 0xFFFFFFFF
     with pytest.raises(IndexError):
         sparse.word(len(ram) - 3)
+
+
+def test_a_host_step_reads_a_vms_memory_on_demand() -> None:
+    from vizvm.lessons.builtin import lessons_root
+    from vizvm.lessons.loader import load_pack
+
+    lesson = load_pack(lessons_root() / "core").lesson("hypervisor-breach")
+    step = next(s for s in lesson.steps if s.host is not None)
+    quantities = StepRuns().quantities(lesson, step, "host", {"attempts": 5})
+    assert quantities["vm.victim.memory.0x500"] == 5  # the parameter, preloaded in each VM

@@ -220,8 +220,11 @@ def _run_host(lesson: Lesson, step: Step, values: dict[str, int]) -> dict[str, o
         raise RunError(f"{where}: this vizvm cannot run host steps yet ({exc})") from None
     vms = [host.HostVm(vm.name, program_image(lesson, vm.program, vm.technique, where),
                        vm.technique) for vm in step.host.vms]
-    result = host.run_host(step.host.scenario, vms, max_insns=step.host.max_insns,
-                           preload=_preload(lesson, values))
+    try:
+        result = host.run_host(step.host.scenario, vms, max_insns=step.host.max_insns,
+                               preload=_preload(lesson, values))
+    except host.HostError as exc:
+        raise RunError(f"{where}: {exc}") from None
     for name, summary in result.vms.items():
         _judge(lesson, step, f"{name}'s {summary.technique}", summary, step.host.max_insns)
-    return dict(result.quantities())
+    return result.quantities()  # as it is: it reads vm.NAME.memory.ADDRESS on demand
