@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 from vizvm.asm.assembler import assemble
+from vizvm.lessons import probes_file
+from vizvm.lessons.trap_probe import probe_kernel
 
 PACK_TOML = """format = 1
 id = "tiny"
@@ -84,4 +87,18 @@ def write_pack(root: Path, lesson_toml: str = LESSON_TOML, source: str = SOURCE)
     (root / "sums" / "lesson.toml").write_text(lesson_toml)
     (root / "sums" / "sum.asm").write_text(source)
     (root / "sums" / "sum.bin").write_bytes(assemble(source))
+    _write_probes(root / "sums", lesson_toml)
     return root
+
+
+def _write_probes(folder: Path, lesson_toml: str) -> None:
+    """probes.toml as `lesson check --build` writes it, for the trap checks it names."""
+    probes = {}
+    for check in (c for s in tomllib.loads(lesson_toml).get("steps", [])
+                  for c in s.get("checks", [])):
+        if check.get("kind") == "trap" and "instruction" in check:
+            technique = check.get("technique", "native")
+            probes[probes_file.key(check["instruction"], technique)] = probe_kernel(
+                check["instruction"], technique)
+    if probes:
+        (folder / probes_file.FILE).write_text(probes_file.render(probes))

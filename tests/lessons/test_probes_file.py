@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
+from pack_files import pack_folder
 
-from tests.lessons.pack_files import pack_folder
 from vizvm.asm import assembler
 from vizvm.asm.assembler import assemble
 from vizvm.asm.lexicon import AsmError
@@ -45,14 +45,24 @@ def _trap_check(pack_dir: Path) -> tuple:
     return lesson, step, check
 
 
-def test_a_pack_without_probes_is_out_of_date_until_built(tmp_path: Path) -> None:
+def test_a_pack_without_probes_is_warned_until_built(tmp_path: Path) -> None:
     folder = pack_folder(tmp_path)
     report = check_path(folder, seeds=1)
-    assert any("probes.toml" in str(f) and "--build" in f.message for f in report.findings)
-    assert not report.ok
+    [warning] = [f for f in report.findings if "probes.toml" in str(f)]
+    assert warning.severity == "warning" and "--build" in warning.message
     assert check_path(folder, seeds=1, build=True).ok
     assert (folder / "rings" / "probes.toml").is_file()
-    assert check_path(folder, seeds=1).ok
+    assert not [f for f in check_path(folder, seeds=1).findings if "probes" in str(f)]
+
+
+def test_a_stale_probe_is_an_error(tmp_path: Path) -> None:
+    folder = pack_folder(tmp_path)
+    check_path(folder, seeds=1, build=True)
+    probes = folder / "rings" / "probes.toml"
+    probes.write_text(probes.read_text().replace('fa"', '90"'))  # cli -> nop
+    report = check_path(folder, seeds=1)
+    assert not report.ok
+    assert any("differs from a fresh build" in f.message for f in report.findings)
 
 
 def test_without_an_assembler_the_built_probe_answers(tmp_path: Path,

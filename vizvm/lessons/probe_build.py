@@ -49,8 +49,9 @@ def _lesson_probes(pack: Pack, lesson: Lesson, build: bool,
     if not available_backends():
         for name, (instruction, _technique, check) in wanted.items():
             if name not in lesson.probes:
-                findings.append(("error", check.where, f"no assembler here and no built probe "
-                                 f"for {instruction!r} in {file}: {REBUILD} on a machine with one"))
+                findings.append(("warning", check.where, f"no assembler here and no built "
+                                 f"probe for {instruction!r} in {file}, so it cannot be judged: "
+                                 f"{REBUILD} on a machine with one"))
         return lesson.probes
     built: dict[str, bytes] = {}
     for name, (instruction, technique, check) in wanted.items():
@@ -63,12 +64,24 @@ def _lesson_probes(pack: Pack, lesson: Lesson, build: bool,
         return built
     if build:
         _write(pack, lesson, built, findings)
-    elif built or lesson.probes:
-        stale = sorted(set(built) ^ set(lesson.probes)
-                       | {k for k in built if lesson.probes.get(k, built[k]) != built[k]})
-        findings.append(("error", Where(file), f"is out of date ({len(stale)} probe(s) missing, "
-                         f"changed or unused): {REBUILD}"))
+        return built
+    changed = [k for k in built if k in lesson.probes and lesson.probes[k] != built[k]]
+    missing = [k for k in built if k not in lesson.probes]
+    unused = [k for k in lesson.probes if k not in built]
+    if changed:
+        findings.append(("error", Where(file), f"is out of date: the probe for "
+                         f"{_names(changed)} differs from a fresh build: {REBUILD}"))
+    if missing:
+        findings.append(("warning", Where(file), f"has no probe for {_names(missing)}: a "
+                         f"student's machine without an assembler cannot judge it: {REBUILD}"))
+    if unused:
+        findings.append(("warning", Where(file), f"holds probes no check asks for "
+                         f"({_names(unused)}): {REBUILD}"))
     return built
+
+
+def _names(keys: list[str]) -> str:
+    return ", ".join(repr(k.split(":", 1)[1]) for k in keys)
 
 
 def _write(pack: Pack, lesson: Lesson, built: dict[str, bytes],

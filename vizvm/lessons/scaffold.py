@@ -13,11 +13,13 @@ from pathlib import Path
 from vizvm import __version__, guests
 from vizvm.asm.assembler import assemble
 from vizvm.asm.lexicon import AsmError
+from vizvm.lessons import probes_file
 from vizvm.lessons import scaffold_text as text
 from vizvm.lessons.errors import PackError, Problem
 from vizvm.lessons.model import Where
 from vizvm.lessons.schema_fields import NAME, NAME_RULE
 from vizvm.lessons.toml_lines import parse
+from vizvm.lessons.trap_probe import probe_kernel
 
 FIRST_LESSON = "first-lesson"
 PROGRAM = "stars"
@@ -120,4 +122,11 @@ def _write_lesson(folder: Path, lesson: str) -> list[Path]:
         written.append(folder / file)
     (folder / f"{PROGRAM}.bin").write_bytes(image)
     written.append(folder / f"{PROGRAM}.bin")
+    try:  # the trap check's kernel, as `lesson check --build` would write it
+        probe = probe_kernel("cli", "trap-emulate")
+    except AsmError:
+        return written  # `lesson check` will say how to build it
+    (folder / probes_file.FILE).write_text(
+        probes_file.render({probes_file.key("cli", "trap-emulate"): probe}), encoding="utf-8")
+    written.append(folder / probes_file.FILE)
     return written
