@@ -53,13 +53,14 @@ def test_right_answers_get_full_points(check_id: str, answer: str) -> None:
     ("one", "0", "that is the kernel's"),
     ("many", "1", "not every right choice is chosen"),
     ("many", "0,1,2", "that is the kernel's"),
-    ("traps", "3", "the run under trap-emulate made 22 trap events; you said 3"),
-    ("fact", "5", "the answer is 4; you said 5"),
-    ("close", "3", "the run under hardware-assist cost 3.963 times native's"),
+    ("traps", "3", "you said 3; that is too low: look again at the counters of the run under "
+                   "trap-emulate"),
+    ("fact", "5", "you said 5; that is too high: the question"),
+    ("close", "3", "that is too low: look again at the counters of the run under hardware"),
     ("word", "ring 3", "not what the question asks"),
-    ("eax", "0", "eax = 0x2badb000"),
-    ("mem", "0x8e", "the 1-byte value at 0x00100000 is 0x8d"),
-    ("out", "hello", "the serial output is 'hello from the guest'"),
+    ("eax", "0", "look again at eax at the end of the run under"),
+    ("mem", "0x8e", "look again at memory at 0x00100000 at the end"),
+    ("out", "hello", "compare it with the serial output under"),
     ("gate", "", "Run the step first"),
     ("which", "trap-emulate", "made 22 trap events"),
     ("which", "paravirt", "paravirt cannot run this step"),
@@ -69,6 +70,16 @@ def test_wrong_answers_get_nothing_and_hear_why(check_id: str, answer: str, said
     assert not verdict.correct and verdict.points == 0
     assert said in verdict.feedback
     assert verdict.expected
+
+
+@pytest.mark.parametrize(("check_id", "answer"), [
+    ("traps", "3"), ("fact", "5"), ("close", "3"), ("eax", "0"), ("mem", "0x8e"), ("out", "hello"),
+])
+def test_a_wrong_value_is_not_given_away(check_id: str, answer: str) -> None:
+    """A student working alone could copy it into the next try for the points."""
+    verdict = judge(check_id, answer)
+    assert verdict.expected not in verdict.feedback
+    assert verdict.expected in judge(check_id, verdict.expected).feedback  # said once right
 
 
 @pytest.mark.parametrize(("check_id", "answer", "said"), [

@@ -58,12 +58,24 @@ class Malformed(ValueError):
 
 
 def _verdict(check: Check, right: bool, expected: str, fact: str, answer: str, *,
-             extra: str = "") -> Verdict:
+             extra: str = "", withheld: str | None = None) -> Verdict:
+    """`withheld`: for a wrong answer to a value the student could copy on the next
+    try, where to look instead of the value itself."""
     if right:
         feedback = f"Right: {fact}." + (f" {extra}" if extra else "")
         return Verdict(True, check.points, feedback, expected)
-    feedback = f"Not quite: {fact}; you said {answer}." + (f" {extra}" if extra else "")
-    return Verdict(False, 0, feedback, expected)
+    said = f"Not quite: you said {answer}; {withheld}." if withheld is not None else (
+        f"Not quite: {fact}; you said {answer}.")
+    return Verdict(False, 0, said + (f" {extra}" if extra else ""), expected)
+
+
+def _look_again(q: Ask, what: str) -> str:
+    where = "the host run" if q.step.host else f"the run under {_technique(q.step, q.check)}"
+    return f"look again at {what} of {where}"
+
+
+def _direction(given: int | float, expected: int | float) -> str:
+    return "too high" if given > expected else "too low"
 
 
 def _technique(step: Step, check: Check) -> str:
@@ -162,7 +174,9 @@ def _number(q: Ask, answer: str) -> Verdict:
     expected, fact = number_expected(q)
     slack = max(check.tolerance, abs(expected) * check.tolerance_percent / 100)
     right = abs(given - expected) <= slack
-    return _verdict(check, right, show(expected), fact, answer)
+    where = "the question" if check.answer is not None else _look_again(q, "the counters")
+    return _verdict(check, right, show(expected), fact, answer,
+                    withheld=f"that is {_direction(given, expected)}: {where}")
 
 
 def number_expected(q: Ask) -> tuple[int | float, str]:
@@ -187,7 +201,8 @@ def _register(q: Ask, answer: str) -> Verdict:
     value = _quantity(q, technique, f"register.{name}")
     assert isinstance(value, int)
     fact = f"after the run under {technique}, {name} = {value:#x} ({value})"
-    return _verdict(check, given == value, f"{value:#x}", fact, answer)
+    return _verdict(check, given == value, f"{value:#x}", fact, answer,
+                    withheld=_look_again(q, f"{name} at the end"))
 
 
 def _memory(q: Ask, answer: str) -> Verdict:
@@ -201,7 +216,8 @@ def _memory(q: Ask, answer: str) -> Verdict:
     value = word & ((1 << 8 * check.size) - 1)
     fact = (f"after the run under {technique}, the {check.size}-byte value at "
             f"{check.address:#010x} is {value:#x} ({value})")
-    return _verdict(check, given == value, f"{value:#x}", fact, answer)
+    return _verdict(check, given == value, f"{value:#x}", fact, answer,
+                    withheld=_look_again(q, f"memory at {check.address:#010x} at the end"))
 
 
 def _parse(answer: str) -> int | float:
@@ -252,7 +268,8 @@ def _serial(q: Ask, answer: str) -> Verdict:
     expected = serial_expected(q)
     which = f"line {check.line} of the serial output" if check.line else "the serial output"
     fact = f"under {technique}, {which} is {expected!r}"
-    return _verdict(check, answer == expected, expected, fact, repr(answer))
+    return _verdict(check, answer == expected, expected, fact, repr(answer),
+                    withheld=f"compare it with {which} under {technique}")
 
 
 def serial_expected(q: Ask) -> str:
