@@ -21,7 +21,7 @@ from vizvm.ui.lesson_view import StepText  # noqa: E402
 from vizvm.ui.main_window import MainWindow  # noqa: E402
 from vizvm.ui.theme import PRESENTATION_SCALE  # noqa: E402
 
-SHOTS = Path(os.environ.get("VIZVM_SHOTS", "/tmp/h5"))
+SHOT_DIR = os.environ.get("VIZVM_SHOTS")  # set it to keep the pictures and look at them
 ADDER = "mov ebx, [0x500]\nadd ebx, 1\nmov al, 0\nout 0xf4, al\nhlt\n"
 PACK = """\
 format = 1
@@ -307,7 +307,8 @@ def test_a_malformed_pack_shows_its_problems_and_the_app_goes_on(qtbot, window, 
     assert not panel.chooser.problems.isVisible()
 
 
-def test_a_run_step_opens_its_program_under_its_techniques(qtbot, window, pack_dir) -> None:
+def test_a_run_step_opens_its_program_under_its_techniques(qtbot, window, pack_dir,
+                                                          tmp_path) -> None:
     panel = start(qtbot, window, pack_dir)
     panel.next.click()
     assert panel.step.id == "run"
@@ -326,8 +327,8 @@ def test_a_run_step_opens_its_program_under_its_techniques(qtbot, window, pack_d
     assert window.panes[0].view.registers["ebx"] == calls + 1
     assert check(qtbot, panel, "ran", "ran").startswith(f"<b>{RIGHT}")
     assert check(qtbot, panel, "ebx", str(calls + 1)).startswith(f"<b>{RIGHT}")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shoot(qtbot, window, "window-run-step.png")
+    shots = shot_dir(tmp_path)
+    shoot(qtbot, window, shots, "window-run-step.png")
 
 
 def test_the_keyboard_checks_an_answer(qtbot, window, pack_dir) -> None:
@@ -385,31 +386,38 @@ def test_the_text_loads_images_only_from_the_pack(qtbot, address, loads) -> None
     assert isinstance(got, QImage) is loads
 
 
-def shoot(qtbot, widget, name: str) -> None:
+def shot_dir(tmp_path: Path) -> Path:
+    shots = Path(SHOT_DIR) if SHOT_DIR else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    return shots
+
+
+def shoot(qtbot, widget, folder: Path, name: str) -> None:
     qtbot.wait(300)  # the layouts settle (posted events) before a picture is taken
-    assert widget.grab().save(str(SHOTS / name))
+    assert widget.grab().save(str(folder / name))
 
 
-def test_screenshots_normal_and_presenting(qtbot, window, pack_dir) -> None:
-    """Pictures to look at (saved under /tmp, never in the repository)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
+def test_screenshots_normal_and_presenting(qtbot, window, pack_dir, tmp_path) -> None:
+    """Pictures to look at, in VIZVM_SHOTS (never in the repository): the panel draws in
+    every mode without a Qt warning."""
+    shots = shot_dir(tmp_path)
     panel = start(qtbot, window, pack_dir)
     check(qtbot, panel, "rings", "3")
     panel.hint_button.click()
     panel.cards["rings"].hint_button.click()
-    shoot(qtbot, window, "window.png")
-    shoot(qtbot, panel, "panel.png")
+    shoot(qtbot, window, shots, "window.png")
+    shoot(qtbot, panel, shots, "panel.png")
     window.toggle_presentation()
     check(qtbot, panel, "rings", "4")
-    shoot(qtbot, panel, "panel-presenting.png")
+    shoot(qtbot, panel, shots, "panel-presenting.png")
     window.set_theme("high-contrast")
-    shoot(qtbot, panel, "panel-high-contrast.png")
+    shoot(qtbot, panel, shots, "panel-high-contrast.png")
     window.toggle_presentation()
     window.set_theme("light")
 
 
 def test_a_host_step_runs_off_the_ui_thread_and_shows_its_result(qtbot, window,
-                                                                   pack_dir) -> None:
+                                                                   pack_dir, tmp_path) -> None:
     panel = start(qtbot, window, pack_dir)
     panel.steps.setCurrentRow(3)
     host = panel.host
@@ -426,10 +434,10 @@ def test_a_host_step_runs_off_the_ui_thread_and_shows_its_result(qtbot, window,
     assert len(host.plot.getPlotItem().listDataItems()) == len(result.series) > 0
     calls = panel.values["calls"]
     assert check(qtbot, panel, "host-ebx", str(calls + 1)).startswith(f"<b>{RIGHT}")
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    shots = shot_dir(tmp_path)
     window.toggle_presentation()
-    shoot(qtbot, panel, "panel-host-presenting.png")
-    shoot(qtbot, host, "host-presenting.png")
+    shoot(qtbot, panel, shots, "panel-host-presenting.png")
+    shoot(qtbot, host, shots, "host-presenting.png")
     window.toggle_presentation()
 
 
