@@ -14,6 +14,13 @@ anything else is copied in fresh.
 Objects that are views of Unicorn rather than state (the engine itself,
 ctypes windows into it) are shared, never copied. The event log is not
 copied either: it only grows, so a snapshot keeps its counts and length.
+
+Limits, by design: only objects of vizvm's own classes are written into
+(never enum members, functions, classes or a library's objects: those may be
+shared by the whole program); state kept outside the machine's object graph
+(module globals) is not captured, and a closure kept in state still refers to
+the objects it was made with. tests/session/test_timetravel.py co-simulates
+every technique to show that the monitors keep nothing of the kind.
 """
 
 from __future__ import annotations
