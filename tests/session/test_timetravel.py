@@ -146,3 +146,15 @@ def test_snapshots_taken_between_single_steps_are_exact(technique: str, program:
         assert machine.icount == target
     machine.run(settings.max_insns)
     assert fingerprint(machine) == expected
+
+
+def test_a_restore_leaves_program_wide_objects_alone() -> None:
+    """Enum members are shared by every machine: a restore must never write into one
+    (a translated slot's How once was, turning every STEP into a CALLOUT)."""
+    from vizvm.monitors.bt_translate import After, How
+
+    before = {m: (m.name, m.value) for m in (*How, *After)}
+    recording, _ = recorded("binary-translation", "nano_pgfault")
+    for target in (0, 9_000, 3):
+        recording.go_to(target)
+    assert {m: (m.name, m.value) for m in (*How, *After)} == before
