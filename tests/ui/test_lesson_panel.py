@@ -129,11 +129,11 @@ compute = "vm.one.register.ebx"
 INTRO = "# Rings\n\nx86 has **rings**. Your number is {calls}.\n\n![the rings](rings.png)\n"
 
 
-def write_pack(root: Path) -> Path:
+def write_pack(root: Path, host: str = HOST) -> Path:
     lesson = root / "basics"
     lesson.mkdir(parents=True)
     (root / "pack.toml").write_text(PACK)
-    (lesson / "lesson.toml").write_text(LESSON + HOST)
+    (lesson / "lesson.toml").write_text(LESSON + host)
     (lesson / "intro.md").write_text(INTRO)
     (lesson / "adder.asm").write_text(ADDER)
     (lesson / "adder.bin").write_bytes(assemble(ADDER))
@@ -359,6 +359,17 @@ def test_a_prediction_locks_and_only_then_opens_the_panes(qtbot, window, pack_di
     card = panel.cards["cli"]
     assert card.locked and not card.buttons[0].isEnabled()
     assert window.program == "hello" and window.techniques == ("native", "trap-emulate")
+
+
+def test_a_predicted_host_runs_only_after_the_prediction(qtbot, window, tmp_path) -> None:
+    pack = write_pack(tmp_path / "pack", HOST.replace('kind = "run"', 'kind = "predict"'))
+    panel = start(qtbot, window, pack)
+    panel.steps.setCurrentRow(3)
+    assert not panel.host.isVisible() and "the host runs" in panel.note.text()
+    check(qtbot, panel, "host-ebx", "1")  # a wrong guess still counts as a prediction
+    assert panel.host.isVisible()
+    qtbot.waitUntil(lambda: not panel.host.heading.text().startswith("⏳"), timeout=60000)
+    assert panel.host.heading.text().startswith("✔")
 
 
 def test_presentation_mode_scales_the_panel(qtbot, window, pack_dir) -> None:

@@ -162,11 +162,19 @@ class LessonPanel(PackShelf, QDockWidget):
         self.previous.setEnabled(index > 0)
         self.next.setEnabled(index < len(self.lesson.steps) - 1)
         self.opened = None
+        if step.kind == "predict" and not self._predicted(step):
+            self.host.setVisible(False)  # nothing of the run shows before the predictions
+            what = "the host runs" if step.host is not None else "the program opens in the panes"
+            self._say(f"Predict first: check your answers, and {what} to see whether you "
+                      "were right.")
+        else:
+            self._start(step)
+
+    def _start(self, step: Step) -> None:
+        """What the step runs: its host (results in the panel) or its program (the panes)."""
         if step.host is not None:
+            self.host.setVisible(True)
             self._run_host(step)
-        elif step.kind == "predict" and not self._predicted(step):
-            self._say("Predict first: check your answers, and the program opens in the panes "
-                      "to see whether you were right.")
         else:
             self._open(step)
 
@@ -252,8 +260,9 @@ class LessonPanel(PackShelf, QDockWidget):
                 card.lock(step.kind == "predict")
             self._marks()
             if current and step.kind == "predict" and self._predicted(step):
-                self._say("Your predictions are in: now run the program in the panes.")
-                self._open(step)
+                self._say("Your predictions are in: now run the program in the panes."
+                          if step.host is None else "Your predictions are in: the host runs.")
+                self._start(step)
         elif card is not None:
             why = ("this check cannot be judged (the lesson's fault, not yours)"
                    if isinstance(result, CheckError) else "checking failed")
