@@ -165,7 +165,7 @@ def _state_text(view: PaneView) -> str:
         where += f" (guest thinks {view.guest_ring})"
     if view.technique == "hardware-assist":
         where += ", non-root mode"
-    head = {"ready": "", "exited": "⏹ ", "error": "⚠ ", "running": "▶ "}.get(view.status, "")
+    head = {"ready": "", "exited": "■ ", "error": "⚠ ", "running": "▶ "}.get(view.status, "")
     text = (f"{head}{view.icount:,} instructions · {view.cycles:,} simulated cycles · "
             f"{where}")
     if view.message:

@@ -63,6 +63,7 @@ def main(directory: str) -> int:
         try:
             _holes(app, window, out)
             _kernel(app, window, out)
+            _lesson(app, window, out)
         except TimeoutError as exc:
             print(f"vizvm screenshots: {exc}", file=sys.stderr)
             return 1
@@ -105,3 +106,20 @@ def _kernel(app: QApplication, window: MainWindow, out: Path) -> None:
     window.engine.submit(cmd.GoTo(0, 200_000))
     settle(app, window, _frame_where(window, lambda f: f.panes[0].icount >= 199_999))
     window.grab().save(str(out / "kernel-race.png"))
+
+
+def _lesson(app: QApplication, window: MainWindow, out: Path) -> None:
+    """The trap-vs-translate lesson's run step, answered: the panel beside its panes."""
+    panel = window.lessons
+    panel.set_student("Ada Lovelace")
+    panel.show()
+    settle(app, window, lambda: panel.chooser.select("vizvm-core", "trap-vs-translate"))
+    panel.steps.setCurrentRow(2)
+    settle(app, window, _frame_where(window, lambda f: len(f.panes) == 3))
+    window.engine.submit(cmd.Run(None))
+    settle(app, window, _frame_where(window, lambda f: all(p.status == "exited" for p in f.panes)))
+    card = panel.cards["te-traps"]
+    card.set_answer("3")
+    panel.submit("te-traps", "3")
+    settle(app, window, lambda: "point" in card.feedback.text())
+    window.grab().save(str(out / "lesson.png"))
