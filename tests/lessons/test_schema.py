@@ -19,13 +19,13 @@ def problems(path) -> list[str]:
 
 @pytest.mark.parametrize(("old", "new", "expected", "needle"), [
     ('kind = "number"', 'kind = "numbr"',
-     "steps[1].checks[0].kind: 'numbr' is not one of trap, choice, number", 'kind = "numbr"'),
+     "steps[1].checks[0].kind (check 'io'): 'numbr' is not one of trap, choice, number", 'kind = "numbr"'),
     ('minutes = 5', 'minutes = 5\ntitel = "x"', "titel: unknown key; did you mean 'title'?",
      "titel"),
     ('technique = "native"', 'technique = "native"\ntolerence = 1',
-     "steps[1].checks[0].tolerence: unknown key; did you mean 'tolerance'?", "tolerence"),
+     "steps[1].checks[0].tolerence (check 'io'): unknown key; did you mean 'tolerance'?", "tolerence"),
     ('instruction = "cli"', 'instruction = "cli"\nanswer = 1',
-     "steps[1].checks[1].answer: not a key of trap checks (it belongs to number checks)",
+     "steps[1].checks[1].answer (check 'cli'): not a key of trap checks (it belongs to number checks)",
      "answer = 1"),
     ('techniques = ["native", "trap-emulate"]', 'techniques = ["native", "trap-emulat"]',
      "did you mean 'trap-emulate'?", "trap-emulat"),
@@ -204,7 +204,7 @@ def test_missing_keys_of_each_kind(tmp_path, old, new, expected):
     ('kind = "serial"\nline = 0\ntechnique = "native"', "lines count from 1"),
     ('kind = "events"\nevent = "trap"\nop = "=>"\nvalue = 0', "write '>='"),
     ('kind = "number"\nanswer = 4\ntechnique = "native"', "only a computed answer"),
-    ('kind = "number"\nanswer = 4\npoints = -1', "points: must be 0 or more"),
+    ('kind = "number"\nanswer = 4\npoints = -1', "points (check 'extra'): must be 0 or more"),
     ('kind = "register"\nregister = "eax"', "needs 'technique'"),
 ])
 def test_kind_specific_values(tmp_path, check, expected):

@@ -116,14 +116,17 @@ def _wrong(q: Ask) -> str | None:
                                             reference or "")
     if check.technique is not None:
         return ""
-    unable = ""
+    unable = []
     for technique in reversed(techniques_to_try(step)):
         try:
             if not events_hold(q, technique)[0]:
                 return technique
         except RunError:
-            unable = unable or technique
-    return unable
+            unable.append(technique)
+    # every technique that runs the step is judged right: the question asks nothing
+    cannot = f" ({', '.join(unable)} cannot run the step)" if unable else ""
+    raise KeyError(f"no technique fails {check.event} {check.op} {check.value}{cannot}: any "
+                   "technique the student names is right")
 
 
 def _wrong_choice(check: Check) -> str | None:

@@ -18,7 +18,7 @@ from vizvm.lessons.model import Check, Lesson, Pack, Where
 from vizvm.lessons.trap_probe import ProbeError, probe_kernel
 
 Finding = tuple[str, Where, str]  # severity ("error", "warning", "note"), where, message
-REBUILD = "run `vizvm lesson check --build` in the pack's folder"
+REBUILD = "run `vizvm lesson check PACK --build`"
 
 
 def needed(lesson: Lesson) -> dict[str, tuple[str, str, Check]]:

@@ -144,7 +144,8 @@ def _technique(c: Table, step: StepContext, required: bool) -> tuple[bool, str |
 def _needs_run(c: Table, step: StepContext, kind: str) -> bool:
     if step.runs:
         return True
-    c.error("kind", f"a {kind} check's answer comes from a run, and this step names no "
+    article = "an" if kind[0] in "aeiou" else "a"
+    c.error("kind", f"{article} {kind} check's answer comes from a run, and this step names no "
             "program or host")
     return False
 

@@ -37,13 +37,22 @@ class Context:
     file: str
     lines: LineMap
     problems: list[Problem] = field(default_factory=list)
+    ids: dict[Path, str] = field(default_factory=dict)  # a check's path -> its id
 
     def where(self, path: Path) -> Where:
         return Where(self.file, self.lines.line_of(path))
 
     def error(self, path: Path, message: str) -> None:
-        prefix = f"{dotted(path)}: " if path else ""
+        prefix = f"{dotted(path)}{self._check_id(path)}: " if path else ""
         self.problems.append(Problem(self.where(path), prefix + message))
+
+    def _check_id(self, path: Path) -> str:
+        """` (check 'id')` when the path is in a check that has an id: an author finds a
+        check by its id faster than by counting to `checks[4]`."""
+        for end in range(len(path), 1, -1):
+            if path[end - 2] == "checks" and path[:end] in self.ids:
+                return f" (check {self.ids[path[:end]]!r})"
+        return ""
 
 
 def one_of(value: object, allowed: tuple[str, ...] | list[str]) -> str:
@@ -68,6 +77,8 @@ class Table:
         self.ok = isinstance(data, dict)
         self.data: dict[str, Any] = data if isinstance(data, dict) else {}
         self.asked: set[str] = set()
+        if len(path) >= 2 and path[-2] == "checks" and isinstance(self.data.get("id"), str):
+            ctx.ids[path] = self.data["id"]
         if not self.ok:
             ctx.error(path, f"expected a table, found {_describe(data)}")
 
