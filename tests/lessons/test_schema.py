@@ -19,13 +19,16 @@ def problems(path) -> list[str]:
 
 @pytest.mark.parametrize(("old", "new", "expected", "needle"), [
     ('kind = "number"', 'kind = "numbr"',
-     "steps[1].checks[0].kind (check 'io'): 'numbr' is not one of trap, choice, number", 'kind = "numbr"'),
+     "steps[1].checks[0].kind (check 'io'): 'numbr' is not one of trap, choice, number",
+     'kind = "numbr"'),
     ('minutes = 5', 'minutes = 5\ntitel = "x"', "titel: unknown key; did you mean 'title'?",
      "titel"),
     ('technique = "native"', 'technique = "native"\ntolerence = 1',
-     "steps[1].checks[0].tolerence (check 'io'): unknown key; did you mean 'tolerance'?", "tolerence"),
+     "steps[1].checks[0].tolerence (check 'io'): unknown key; did you mean 'tolerance'?",
+     "tolerence"),
     ('instruction = "cli"', 'instruction = "cli"\nanswer = 1',
-     "steps[1].checks[1].answer (check 'cli'): not a key of trap checks (it belongs to number checks)",
+     "steps[1].checks[1].answer (check 'cli'): not a key of trap checks (it belongs to "
+     "number checks)",
      "answer = 1"),
     ('techniques = ["native", "trap-emulate"]', 'techniques = ["native", "trap-emulat"]',
      "did you mean 'trap-emulate'?", "trap-emulat"),
