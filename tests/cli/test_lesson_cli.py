@@ -108,3 +108,22 @@ def test_new_then_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     status, doc = run_json(capsys, "lesson", "new", "mypack", "--dir", str(tmp_path))
     assert status == 0 and doc["files"]
     assert main(["lesson", "check", str(tmp_path / "mypack"), "--seeds", "1"]) == 0
+
+
+def test_list_of_a_broken_pack_exits_2_with_its_problems_on_stderr(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_pack(tmp_path / "p", LESSON_TOML.replace('kind = "trap"', 'kind = "trapp"'))
+    assert main(["lesson", "list", "--pack", str(root)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "sums/lesson.toml:" in err and "'trapp'" in err
+    status, doc = run_json(capsys, "lesson", "list", "--pack", str(root))
+    assert status == 2 and doc["error"]["kind"] == "pack"
+    assert doc["error"]["problems"][0]["file"] == "sums/lesson.toml"
+
+
+def test_new_help_explains_name_and_dir(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["lesson", "new", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "NAME the new pack's id and folder name" in text
+    assert "a pack's folder (one with pack.toml) gets a new lesson NAME added instead" in text

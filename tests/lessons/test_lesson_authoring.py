@@ -31,10 +31,17 @@ def test_new_then_pack_then_list(tmp_path, monkeypatch):
     json.dumps(doc)
 
 
-def test_a_broken_pack_is_listed_with_its_problems(tmp_path, monkeypatch):
+def test_a_broken_pack_asked_for_is_an_error_with_its_problems(tmp_path, monkeypatch):
     monkeypatch.setattr(builtin, "builtin_pack_dirs", list)
     broken = pack_folder(tmp_path, {"rings/intro.md": "<b>x</b>\n"})
-    doc, text = lesson_authoring.list_packs(argparse.Namespace(pack=str(broken)))
+    with pytest.raises(PackError, match="raw HTML"):
+        lesson_authoring.list_packs(argparse.Namespace(pack=str(broken)))
+
+
+def test_a_broken_builtin_pack_is_listed_with_its_problems(tmp_path, monkeypatch):
+    broken = pack_folder(tmp_path, {"rings/intro.md": "<b>x</b>\n"})
+    monkeypatch.setattr(builtin, "builtin_pack_dirs", lambda: [broken])
+    doc, text = lesson_authoring.list_packs(argparse.Namespace(pack=None))
     (entry,) = doc["packs"]
     assert not entry["ok"] and "raw HTML" in entry["problems"][0]
     assert "cannot be opened" in text and "rings/intro.md:1" in text

@@ -32,22 +32,23 @@ def new(args: argparse.Namespace) -> tuple[dict, str]:
 
 def pack(args: argparse.Namespace) -> tuple[dict, str]:
     output = getattr(args, "output", None)
-    written = packer.pack(Path(args.path), Path(output) if output else None)
+    written, left_out = packer.pack_used(Path(args.path), Path(output) if output else None)
     loaded = load_pack(written)
+    said = [f"left out: {path} (not used by any lesson)" for path in left_out]
     doc = {"zip": str(written), "id": loaded.id, "version": loaded.version,
            "content_hash": loaded.content_hash, "files": len(loaded.files),
-           "bytes": written.stat().st_size}
-    text = (f"{written}: pack {loaded.id} {loaded.version}, {len(loaded.files)} files, "
-            f"{doc['bytes']:,} bytes\ncontent hash {loaded.content_hash}")
+           "bytes": written.stat().st_size, "left_out": said}
+    text = "\n".join([*said, f"{written}: pack {loaded.id} {loaded.version}, "
+                      f"{len(loaded.files)} files, {doc['bytes']:,} bytes",
+                      f"content hash {loaded.content_hash}"])
     return doc, text
 
 
 def list_packs(args: argparse.Namespace) -> tuple[dict, str]:
-    paths = [*builtin.builtin_pack_dirs()]
+    entries = [_entry(path) for path in builtin.builtin_pack_dirs()]
     extra = getattr(args, "pack", None)
-    if extra:
-        paths.append(Path(extra))
-    entries = [_entry(path) for path in paths]
+    if extra:  # the pack asked for: broken, it is an error (stderr, exit 2), not a listing
+        entries.append({"path": extra, "ok": True, **_describe(load_pack(Path(extra)))})
     return {"packs": entries}, _text(entries)
 
 

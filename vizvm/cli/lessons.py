@@ -47,9 +47,13 @@ def add_parsers(sub: argparse._SubParsersAction, common: Callable[[argparse.Argu
     listing = verbs.add_parser("list", help="the built-in packs (and --pack) and their lessons")
     listing.add_argument("--pack", metavar="PATH", help="a pack folder or .zip to list too")
     new = verbs.add_parser("new", help="start a lesson pack from a template")
-    new.add_argument("name")
+    new.add_argument("name", metavar="NAME",
+                     help="the new pack's id and folder name; the new lesson's when DIR is "
+                          "a pack's folder")
     new.add_argument("--dir", dest="directory", metavar="DIR", default=".",
-                     help="where to create it")
+                     help="where to create the new pack (default: the current folder); a "
+                          "pack's folder (one with pack.toml) gets a new lesson NAME added "
+                          "instead")
     pack = verbs.add_parser("pack", help="pack a folder into a .zip to hand to a class")
     pack.add_argument("path")
     pack.add_argument("-o", "--output", metavar="OUT", help="the .zip to write")

@@ -68,11 +68,24 @@ def check(text: str, where: Where, files: dict[str, bytes] | None = None,
                 if reason:
                     found.append(Problem(at(line), f"image {src!r} {reason}"))
                 elif files is not None:
-                    path = posixpath.normpath(posixpath.join(folder, unquote(src)))
+                    path = _pack_path(folder, src)
                     if path not in files:
                         found.append(Problem(at(line), f"image {src!r}: no such file in "
                                              f"the pack ({path})"))
     return found
+
+
+def image_paths(text: str, folder: str) -> list[str]:
+    """The pack paths of the images `text` shows from inside the pack (relative to
+    `folder`): what `lesson pack` must ship with the text."""
+    return [_pack_path(folder, str(child.attrs.get("src", "")))
+            for token in _PARSER.parse(text)
+            for child, _line in _inline(token.children or (), 0)
+            if child.type == "image" and not image_reason(str(child.attrs.get("src", "")))]
+
+
+def _pack_path(folder: str, src: str) -> str:
+    return posixpath.normpath(posixpath.join(folder, unquote(src)))
 
 
 def _inline(children: Sequence[Token], first: int) -> list[tuple[Token, int]]:
