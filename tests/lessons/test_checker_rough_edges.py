@@ -99,3 +99,16 @@ def test_a_stale_probes_file_says_the_command_to_run(tmp_path: Path) -> None:
     (root / "sums" / "probes.toml").unlink()
     found = [m for m in messages(check_path(root, seeds=1)) if "probes.toml" in m]
     assert found and all(m.endswith("run `vizvm lesson check PACK --build`") for m in found)
+
+
+@pytest.mark.parametrize(("kind", "article"), [("events", "an events"),
+                                               ("number", "a computed number")])
+def test_a_run_check_on_a_step_without_a_run_reads_well(tmp_path: Path, kind: str,
+                                                         article: str) -> None:
+    extra = {"events": RAN, "number": 'compute = "exit_code"\ntechnique = "native"\n'}[kind]
+    lesson = LESSON_TOML.replace('body = "The guest adds **{a}** and {b}."\n',
+                                 'body = "The guest adds **{a}** and {b}."\n\n[[steps.checks]]\n'
+                                 f'id = "x"\nkind = "{kind}"\nprompt = "?"\n{extra}', 1)
+    found = messages(check_path(write_pack(tmp_path / "p", lesson)))
+    assert any(f"kind (check 'x'): {article} check's answer comes from a run" in m
+               for m in found), found
