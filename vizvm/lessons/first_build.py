@@ -84,6 +84,7 @@ def _build(root: Path, source: Path, image: Path) -> list[Finding]:
     except AsmError as exc:
         return [("error", Where(exc.filename, exc.line), exc.message)]
     try:
+        image.parent.mkdir(parents=True, exist_ok=True)
         image.write_bytes(built)
     except OSError as exc:
         return [("error", Where(image_name), f"cannot be written: {exc.strerror or exc}")]
