@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from engine_wait import wait
 
 from vizvm.asm.disasm import disassemble
 from vizvm.machine.layout import LOAD_ADDRESS
@@ -14,7 +15,6 @@ from vizvm.session.lockstep import Lockstep
 from vizvm.session.pane import Pane
 from vizvm.session.program import load
 from vizvm.session.runner import Settings
-from vizvm.session.views import Frame
 
 ALL = ("native", "trap-emulate", "binary-translation", "hardware-assist")
 
@@ -146,14 +146,6 @@ def test_an_image_too_large_is_a_pane_error_not_an_exception(tmp_path) -> None:
     assert (view.status == "error" and "RAM" in view.message) or "memory" in view.message
 
 
-def wait(engine: Engine, done, timeout: float = 20.0) -> Frame:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        frame = engine.take()
-        if frame is not None and done(frame):
-            return frame
-        time.sleep(0.01)
-    raise AssertionError("the engine did not answer")
 
 
 @pytest.fixture

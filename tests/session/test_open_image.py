@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import struct
-import time
 
 import pytest
+from engine_wait import wait
 
 from vizvm.asm.assembler import assemble
 from vizvm.session import commands as cmd
 from vizvm.session.engine import Engine
 from vizvm.session.runner import Settings
-from vizvm.session.views import Frame
 
 READER = "mov eax, [0x500]\nmov ebx, [0x504]\nmov al, 0\nout 0xf4, al\nhlt\n"
 
 
-def wait(engine: Engine, done, timeout: float = 20.0) -> Frame:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        frame = engine.take()
-        if frame is not None and done(frame):
-            return frame
-        time.sleep(0.01)
-    raise AssertionError("the engine did not answer")
 
 
 @pytest.fixture

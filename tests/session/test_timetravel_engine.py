@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
+from engine_wait import wait
 
 from vizvm.session import commands as cmd
 from vizvm.session.engine import Engine
-from vizvm.session.views import Frame
-
-
-def wait(engine: Engine, done, timeout: float = 30.0) -> Frame:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        frame = engine.take()
-        if frame is not None and done(frame):
-            return frame
-        time.sleep(0.01)
-    raise AssertionError("no such frame")
 
 
 @pytest.fixture
