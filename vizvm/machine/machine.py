@@ -495,14 +495,18 @@ class Machine:
     def run(self, budget: int) -> Exit:
         """Run until the guest ends, or `budget` instruction-times have passed."""
         if self.advance(budget) is None:
-            self.exit = Exit(
-                ExitKind.BUDGET,
-                f"stopped by the instruction budget after {self.executed:,} guest instructions"
-                + (f" and {self.idle:,} instruction-times halted" if self.idle else ""),
-                address=self.linear_pc(),
-            )
+            self.stop_for_budget()
         assert self.exit is not None
         return self.exit
+
+    def stop_for_budget(self) -> None:
+        """End the run here: its instruction budget is spent."""
+        self.exit = Exit(
+            ExitKind.BUDGET,
+            f"stopped by the instruction budget after {self.executed:,} guest instructions"
+            + (f" and {self.idle:,} instruction-times halted" if self.idle else ""),
+            address=self.linear_pc(),
+        )
 
     def advance(self, until_ticks: int) -> Exit | None:
         """Run until an exit, or pause at `until_ticks` or at a breakpoint."""

@@ -184,7 +184,7 @@ class Pane:
         popped = unseen.popped_flags(insn, before, self._read_stack) if watch else None
         self._step_monitor_events = 0
         self.step_kinds = []
-        self._guarded(lambda: machine.advance(machine.ticks + 1))
+        self._guarded(lambda: self._within_budget(machine.ticks + 1))
         self._after_stretch()
         self._note_recording(0.0)
         if (watch and not self._step_monitor_events and not machine.halted
@@ -221,7 +221,7 @@ class Pane:
         assert machine is not None
         self.step_kinds = []
         started = time.perf_counter()
-        self._guarded(lambda: machine.advance(ticks))
+        self._guarded(lambda: self._within_budget(ticks))
         self._after_stretch()
         self._note_recording(time.perf_counter() - started)
 
@@ -293,6 +293,15 @@ class Pane:
 
     def at_breakpoint(self) -> bool:
         return self.live and self.pc() in self.breakpoints
+
+    def _within_budget(self, ticks: int) -> None:
+        """As `vizvm run` does: the run ends at the settings' instruction budget (a lesson
+        step's own, so the panes show the run its checks were computed on)."""
+        machine = self.machine
+        assert machine is not None
+        limit = self.settings.max_insns
+        if machine.advance(min(ticks, limit)) is None and machine.ticks >= limit:
+            machine.stop_for_budget()
 
     def _guarded(self, action: Callable[[], object]) -> None:
         """Whatever the guest does, the pane reports it instead of raising."""
