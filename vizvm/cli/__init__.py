@@ -102,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     window = sub.add_parser("window", help="open the window (the default with no command)")
     window.add_argument("program", nargs="?", help="a program to open (default: holes)")
     window.add_argument("--techniques", metavar="T,T", help="a comma-separated subset")
+    window.add_argument("--lesson", metavar="ID",
+                        help="open this lesson beside the panes (an id, or PACK_ID/LESSON_ID)")
+    window.add_argument("--pack", metavar="PATH",
+                        help="a lesson pack folder or .zip to open (with --lesson: where it is)")
     sub.add_parser("demo", help="the holes demo in the terminal, without the window")
     shots = sub.add_parser("screenshots", help="render the window's main views to PNG files")
     shots.add_argument("directory", nargs="?", default="docs/images")
@@ -154,7 +158,19 @@ def _window(args: argparse.Namespace) -> int:
             registry.technique(name)
     except registry.TechniqueError as exc:
         return _error(args, "technique", str(exc))
-    return app.main(program, chosen)
+    lesson = None
+    if getattr(args, "lesson", None):
+        from vizvm.cli.lessons import LessonUsageError, find_lesson
+        from vizvm.lessons.errors import PackError
+
+        try:
+            pack, found = find_lesson(args.lesson, args.pack)
+        except LessonUsageError as exc:
+            return _error(args, exc.kind, str(exc))
+        except PackError as exc:
+            return _error(args, "pack", f"the pack cannot be opened:\n{exc}")
+        lesson = f"{pack.id}/{found.id}"
+    return app.main(program, chosen, lesson=lesson, pack=getattr(args, "pack", None))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
