@@ -91,7 +91,9 @@ class PaneWidget(QWidget):
     def set_style(self, theme: Theme, point_size: float, scale: float) -> None:
         colour = theme.techniques.get(self.technique, theme.accent)
         self.title.setStyleSheet(
-            f"border-left: {int(8 * scale)}px solid {colour}; padding-left: {int(6 * scale)}px;")
+            # Qt draws a lone border-left only after the other borders are set to 0
+            f"border: 0px; border-left: {int(8 * scale)}px solid {colour};"
+            f" padding-left: {int(6 * scale)}px;")
         title_font = QFont()
         title_font.setPointSizeF(point_size * 1.35)
         title_font.setBold(True)
