@@ -6,9 +6,9 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from vizvm.cli import main  # noqa: E402
-from vizvm.ui import app  # noqa: E402
-from vizvm.ui.main_window import MainWindow  # noqa: E402
+from vizvm.cli import main
+from vizvm.ui import app
+from vizvm.ui.main_window import MainWindow
 
 
 def test_an_unknown_lesson_is_refused_before_any_window(capsys) -> None:
