@@ -140,16 +140,7 @@ def _error(args: argparse.Namespace, kind: str, message: str, **where: object) -
 
 
 def _window(args: argparse.Namespace) -> int:
-    """The window; without Qt, say what is missing and how to get it."""
-    try:
-        from vizvm.ui import app, screenshots
-    except ImportError as exc:
-        print(f"vizvm: the window needs PySide6 and pyqtgraph ({exc}); install them with\n"
-              "  python -m pip install PySide6-Essentials pyqtgraph\n"
-              "or try the terminal demo: vizvm demo", file=sys.stderr)
-        return USAGE_ERROR
-    if args.command == "screenshots":
-        return screenshots.main(args.directory)
+    """The window; bad input is refused first, and without Qt it says what to install."""
     program = getattr(args, "program", None)
     techniques = getattr(args, "techniques", None)
     chosen = tuple(t.strip() for t in techniques.split(",")) if techniques else None
@@ -170,6 +161,15 @@ def _window(args: argparse.Namespace) -> int:
         except PackError as exc:
             return _error(args, "pack", f"the pack cannot be opened:\n{exc}")
         lesson = f"{pack.id}/{found.id}"
+    try:
+        from vizvm.ui import app, screenshots
+    except ImportError as exc:
+        print(f"vizvm: the window needs PySide6 and pyqtgraph ({exc}); install them with\n"
+              "  python -m pip install PySide6-Essentials pyqtgraph\n"
+              "or try the terminal demo: vizvm demo", file=sys.stderr)
+        return USAGE_ERROR
+    if args.command == "screenshots":
+        return screenshots.main(args.directory)
     return app.main(program, chosen, lesson=lesson, pack=getattr(args, "pack", None))
 
 
