@@ -91,9 +91,9 @@ def check_pack(pack: Pack, seeds: int = 3, build: bool = False,
     pack, findings = check_probes(pack, build)
     for severity, where, message in findings:
         report.add(severity, where, message)
-    runs = StepRuns()
     for lesson in pack.lessons:
         report.count("lessons")
+        runs = StepRuns()  # a lesson's runs at a time: each keeps its guest's RAM
         for seed in range(max(1, seeds) if lesson.params else 1):
             _check_lesson(lesson, seed, runs, report)
     report.counts["seeds"] = max(1, seeds)
