@@ -16,12 +16,11 @@ from typing import Any
 from vizvm import guests
 from vizvm.lessons.model import Lesson, Step
 from vizvm.session import runner
-from vizvm.trace.events import Kind
+from vizvm.session.quantities import summary_quantities
 
 PARAVIRT = "paravirt"
 PAGE = 4096
 _ZERO_PAGE = bytes(PAGE)
-MONITOR_ENTRIES = (Kind.TRAP, Kind.CALLOUT, Kind.VM_EXIT, Kind.HYPERCALL)
 
 
 class RunError(ValueError):
@@ -142,25 +141,6 @@ def _make(lesson: Lesson, step: Step, technique: str, values: dict[str, int]) ->
     summary, machine = runner.run(image, settings)
     _judge(lesson, step, technique, summary)
     return Run(summary, SparseRam(machine.ram()))
-
-
-def summary_quantities(s: runner.Summary) -> dict[str, object]:
-    """The quantities of docs/lesson-format.md that one run's summary holds."""
-    out: dict[str, object] = {
-        "exit": s.exit,
-        "exit_code": s.exit_code,
-        "guest_instructions": s.guest_instructions,
-        "simulated_cycles": s.simulated_cycles,
-        "serial": s.serial,
-    }
-    for kind in Kind:
-        out[f"events.{kind}"] = s.events.get(str(kind), 0)
-    entries = sum(s.events.get(str(k), 0) for k in MONITOR_ENTRIES)
-    out["direct_percent"] = (100.0 * (1 - entries / s.guest_instructions)
-                             if s.guest_instructions else None)
-    for name, value in s.registers.items():
-        out[f"register.{name.lower()}"] = value
-    return out
 
 
 def step_image(lesson: Lesson, step: Step, technique: str) -> bytes:

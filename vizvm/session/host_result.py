@@ -5,11 +5,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+from vizvm.session.quantities import summary_quantities
 from vizvm.session.runner import Summary
-from vizvm.trace.events import Kind
-
-REGISTERS = ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags")
-MONITOR_ENTRIES = (Kind.TRAP, Kind.CALLOUT, Kind.VM_EXIT, Kind.HYPERCALL)
 
 
 class HostQuantities(dict[str, object]):
@@ -46,20 +43,9 @@ class HostResult:
         out: dict[str, object] = {}
         for name, summary in self.vms.items():
             prefix = f"vm.{name}."
-            out[prefix + "exit_code"] = summary.exit_code
-            out[prefix + "serial"] = summary.serial
-            out[prefix + "guest_instructions"] = summary.guest_instructions
-            out[prefix + "simulated_cycles"] = summary.simulated_cycles
-            for kind in Kind:
-                out[f"{prefix}events.{kind}"] = summary.events.get(str(kind), 0)
-            entries = sum(summary.events.get(str(k), 0) for k in MONITOR_ENTRIES)
-            executed = summary.guest_instructions
-            out[prefix + "direct_percent"] = (
-                100.0 * (1 - entries / executed) if executed else None)
+            out.update(summary_quantities(summary, prefix))
             if f"overhead_{name}" in self.figures:  # consolidation measures it per VM
                 out[prefix + "overhead"] = self.figures[f"overhead_{name}"]
-            for register in REGISTERS:
-                out[f"{prefix}register.{register}"] = summary.registers[register]
         for figure, value in self.figures.items():
             out[f"host.{figure}"] = value
         return HostQuantities(out, self.rams)
