@@ -15,7 +15,7 @@ from typing import Any
 
 from vizvm import guests
 from vizvm.lessons.model import Lesson, Step
-from vizvm.session import runner
+from vizvm.session import host, runner
 from vizvm.session.quantities import summary_quantities
 
 PARAVIRT = "paravirt"
@@ -191,20 +191,22 @@ def _judge(lesson: Lesson, step: Step, technique: str, s: runner.Summary,
                        "max_insns, or set allow_budget = true if it is meant to run on)")
 
 
-def _run_host(lesson: Lesson, step: Step, values: dict[str, int]) -> dict[str, object]:
+def host_run(lesson: Lesson, step: Step, values: dict[str, int]) -> host.HostResult:
+    """The step's host, with the student's values in every VM's memory (RunError)."""
     assert step.host is not None
     where = f"lesson {lesson.id}, step {step.id}"
-    try:
-        from vizvm.session import host
-    except ImportError as exc:
-        raise RunError(f"{where}: this vizvm cannot run host steps yet ({exc})") from None
     vms = [host.HostVm(vm.name, program_image(lesson, vm.program, vm.technique, where),
                        vm.technique) for vm in step.host.vms]
     try:
-        result = host.run_host(step.host.scenario, vms, max_insns=step.host.max_insns,
-                               preload=_preload(lesson, values))
+        return host.run_host(step.host.scenario, vms, max_insns=step.host.max_insns,
+                             preload=_preload(lesson, values))
     except host.HostError as exc:
-        raise RunError(f"{where}: {exc}") from None
+        raise RunError(f"{where} ({step.where}): {exc}") from None
+
+
+def _run_host(lesson: Lesson, step: Step, values: dict[str, int]) -> dict[str, object]:
+    assert step.host is not None
+    result = host_run(lesson, step, values)
     for name, summary in result.vms.items():
         _judge(lesson, step, f"{name}'s {summary.technique}", summary, step.host.max_insns)
     return result.quantities()  # as it is: it reads vm.NAME.memory.ADDRESS on demand

@@ -13,13 +13,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from vizvm.lessons import variants
 from vizvm.lessons.checks import Verdict, evaluate
 from vizvm.lessons.errors import PackError
 from vizvm.lessons.loader import load_pack
 from vizvm.lessons.model import Lesson, Pack, Step
-from vizvm.lessons.runs import RunError, StepRuns, program_image
-from vizvm.session import host
+from vizvm.lessons.runs import StepRuns, host_run
 from vizvm.session.host_result import HostResult
 
 _RUNS = StepRuns()
@@ -70,13 +68,4 @@ def run_host(content_hash: str, lesson: Lesson, step_id: str,
              values: dict[str, int]) -> HostResult:
     """The step's host, with the student's values in every VM's memory."""
     lesson = _kept(content_hash, lesson)
-    step = _step(lesson, step_id)
-    assert step.host is not None
-    where = f"lesson {lesson.id}, step {step.id}"
-    vms = [host.HostVm(vm.name, program_image(lesson, vm.program, vm.technique, where),
-                       vm.technique) for vm in step.host.vms]
-    try:
-        return host.run_host(step.host.scenario, vms, max_insns=step.host.max_insns,
-                             preload=variants.preload(lesson.params, values))
-    except host.HostError as exc:
-        raise RunError(f"{where} ({step.where}): {exc}") from None
+    return host_run(lesson, _step(lesson, step_id), values)
